@@ -1,0 +1,98 @@
+"""From what a parser read (plus any given metadata) to a :class:`Policy`."""
+from __future__ import annotations
+
+from policy_search.dates import parse_chinese_date
+from policy_search.docnumber import normalize_doc_number
+from policy_search.errors import DocumentError, EmptyDocumentError
+from policy_search.ids import policy_id
+from policy_search.models import LEVEL_NAMES_ZH, LEVELS, Policy, Region, SourceFile
+
+from .classify import classify
+from .extract import extract_metadata
+from .parsers.base import MAX_TEXT_CHARS, RawDocument
+
+_LEVEL_ALIASES = {**{zh: code for code, zh in LEVEL_NAMES_ZH.items()},
+                  "国家级": "central", "省": "provincial", "市": "municipal", "区县": "county",
+                  "县级": "county", "区级": "county"}
+_METADATA_FIELDS = ("title", "doc_number", "issuer", "written_date", "publish_date")
+_TAG_FIELDS = ("level", "region", "topics", "industries")
+
+
+def normalise_level(value) -> str | None:
+    """A level code from a code or its Chinese name; None when unknown.
+
+    >>> normalise_level("市级"), normalise_level("county"), normalise_level("?")
+    ('municipal', 'county', None)
+    """
+    value = str(value or "").strip()
+    if value in LEVELS:
+        return value
+    return _LEVEL_ALIASES.get(value)
+
+
+def _as_list(value) -> list[str]:
+    if isinstance(value, str):
+        value = value.replace("；", ";").replace(",", ";").split(";")
+    return [str(v).strip() for v in value or [] if str(v).strip()]
+
+
+def _normalise_given(given: dict, warnings: list[str]) -> dict:
+    """Given values in their canonical forms, with a warning for each that is not usable."""
+    out = dict(given)
+    if out.get("doc_number"):
+        out["doc_number"] = normalize_doc_number(str(out["doc_number"])) or str(out["doc_number"]).strip()
+    for key in ("written_date", "publish_date"):
+        if out.get(key):
+            iso = parse_chinese_date(str(out[key]))
+            if iso is None:
+                warnings.append(f"given {key} {out[key]!r} is not a date; ignored")
+                out.pop(key)
+            else:
+                out[key] = iso
+    if "level" in out:
+        level = normalise_level(out["level"])
+        if level is None:
+            warnings.append(f"given level {out['level']!r} is not one of {', '.join(LEVELS)}; ignored")
+            out.pop("level")
+        else:
+            out["level"] = level
+    if "region" in out:
+        out["region"] = Region.from_value(out["region"])
+    for key in ("topics", "industries"):
+        if key in out:
+            out[key] = _as_list(out[key])
+    return out
+
+
+def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple[Policy, list[str]]:
+    """The policy for one parsed document; returns it with warnings for the batch report."""
+    warnings = list(raw.warnings)
+    if not raw.text.strip():
+        raise EmptyDocumentError("no text found in the document")
+    if len(raw.text) > MAX_TEXT_CHARS:
+        raise DocumentError(f"the text is over {MAX_TEXT_CHARS:,} characters",
+                            hint="split the document into its parts")
+    given = _normalise_given({**raw.metadata, **overrides}, warnings)
+    raw_for_extract = RawDocument(text=raw.text, format=raw.format,
+                                  metadata={k: v for k, v in given.items() if k in _METADATA_FIELDS},
+                                  warnings=[], source_path=raw.source_path)
+    extracted = extract_metadata(raw_for_extract)
+    fields = {key: given.get(key) or extracted.get(key) for key in _METADATA_FIELDS}
+    if not fields["title"]:
+        fields["title"] = raw.text.strip().split("\n", 1)[0][:60]
+    tags = classify(fields["title"], raw.text, fields["issuer"], fields["doc_number"])
+    for key in _TAG_FIELDS:
+        if key in given:
+            tags[key] = given[key]
+    provenance = {}
+    for key in _METADATA_FIELDS:
+        if fields.get(key):
+            provenance[key] = "given" if given.get(key) else "extracted"
+    for key in _TAG_FIELDS:
+        provenance[key] = "given" if key in given else "inferred"
+    new_id = policy_id(given_id=given.get("id"), doc_number=fields["doc_number"],
+                       title=fields["title"], issuer=fields["issuer"], text=raw.text)
+    policy = Policy(id=new_id, text=raw.text, url=given.get("url"), source=source,
+                    level=tags["level"], region=tags["region"], topics=tags["topics"],
+                    industries=tags["industries"], provenance=provenance, **fields)
+    return policy, warnings

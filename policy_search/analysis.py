@@ -1,0 +1,133 @@
+"""The Chinese analyzer shared by the schema, the query parser and the highlighter.
+
+jieba segments the folded text (see :mod:`policy_search.fold`) with the
+policy-term dictionary loaded, stop words and punctuation are dropped, and
+positions count the remaining words, so quoted phrases work. At index time a
+long word also yields its dictionary sub-words (``社会保险费`` → ``社会``,
+``保险``, ``保险费``, ``社会保险``) at the *same* position as the word itself:
+a query for ``社会保险`` finds it, and a phrase around it still lines up.
+Queries are segmented without sub-words, so a word is never split into an
+AND of its parts.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from importlib import resources
+from typing import Iterator
+
+import jieba
+from whoosh.analysis import Token, Tokenizer
+
+from .fold import fold
+
+_DATA = "policy_search.data"
+
+
+def _data_lines(name: str) -> Iterator[str]:
+    """Non-empty, non-comment lines of a data file shipped in the package."""
+    text = resources.files(_DATA).joinpath(name).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield line
+
+
+@functools.lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """The Chinese stop list from ``data/stopwords.txt``."""
+    return frozenset(fold(line) for line in _data_lines("stopwords.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def segmenter() -> jieba.Tokenizer:
+    """A jieba tokenizer of our own, with the policy-term dictionary added."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for line in _data_lines("userdict.txt"):
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tokenizer.add_word(fold(parts[0]), freq)
+    return tokenizer
+
+
+def is_word(text: str) -> bool:
+    """True when a token carries meaning: letters, digits or CJK, not only punctuation.
+
+    >>> is_word("稳岗"), is_word("，"), is_word("2020")
+    (True, False, True)
+    """
+    return any(ch.isalnum() for ch in text)
+
+
+def sub_words(word: str, freq: dict) -> list[tuple[str, int]]:
+    """Dictionary words of two to four characters inside a longer word, with offsets."""
+    found = []
+    for size in (2, 3, 4):
+        if len(word) <= size:
+            continue
+        for start in range(len(word) - size + 1):
+            piece = word[start:start + size]
+            if freq.get(piece):
+                found.append((piece, start))
+    return found
+
+
+def segment(text: str) -> list[str]:
+    """The words of a text as queries see them: folded, segmented, stop words dropped.
+
+    >>> segment("企业如何申请稳岗返还？")
+    ['企业', '申请', '稳岗返还']
+    """
+    return [t.text for t in PolicyTokenizer()(text, mode="query")]
+
+
+class PolicyTokenizer(Tokenizer):
+    """Whoosh tokenizer: fold, jieba, stop words, word positions, index-time sub-words."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        folded = fold(value)
+        jieba_tokenizer = segmenter()
+        stops = stop_words() if removestops else frozenset()
+        with_sub_words = mode == "index"
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        if not tokenize:
+            words = [(folded, 0, len(folded))]
+        else:
+            words = jieba_tokenizer.tokenize(folded, HMM=True)
+        for word, start, end in words:
+            word = word.strip()
+            if not word or not is_word(word) or word in stops:
+                continue
+            yield self._fill(token, word, pos, start_char + start, start_char + end,
+                             keeporiginal, value[start:end])
+            if with_sub_words and len(word) > 2:
+                for piece, offset in sub_words(word, jieba_tokenizer.FREQ):
+                    piece_start = start_char + start + offset
+                    yield self._fill(token, piece, pos, piece_start,
+                                     piece_start + len(piece), keeporiginal,
+                                     value[start + offset:start + offset + len(piece)])
+            pos += 1
+
+    @staticmethod
+    def _fill(token, text, pos, startchar, endchar, keeporiginal, original):
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        if keeporiginal:
+            token.original = original
+        if token.positions:
+            token.pos = pos
+        if token.chars:
+            token.startchar = startchar
+            token.endchar = endchar
+        return token
+
+
+def policy_analyzer() -> PolicyTokenizer:
+    """The analyzer attached to every Chinese text field of the schema."""
+    return PolicyTokenizer()

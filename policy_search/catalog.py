@@ -1,0 +1,209 @@
+"""The SQLite catalog: every policy's full record, its source files, aliases and history.
+
+The catalog is the source of truth; the Whoosh index is derived from it and can
+be rebuilt from it. A policy row is written ``pending`` first, the index is
+committed, then the row is marked indexed: a run killed in between leaves
+pending rows that the next run indexes again (see :meth:`Catalog.pending_ids`).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .models import Policy
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS policies (
+    id TEXT PRIMARY KEY,
+    record TEXT NOT NULL,          -- Policy.to_dict() as JSON
+    status TEXT NOT NULL DEFAULT 'active',   -- active | removed
+    replaced_by TEXT,
+    pending INTEGER NOT NULL DEFAULT 1,      -- 1 until the index has it in its committed state
+    source_path TEXT,
+    sha256 TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    policy_ids TEXT NOT NULL,      -- JSON list
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aliases (
+    old_id TEXT PRIMARY KEY,
+    new_id TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    report TEXT
+);
+CREATE TABLE IF NOT EXISTS history (
+    batch_id INTEGER,
+    at REAL NOT NULL,
+    path TEXT,
+    policy_id TEXT,
+    action TEXT NOT NULL,          -- added | updated | unchanged | failed | removed | aliased
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS history_policy ON history(policy_id);
+CREATE INDEX IF NOT EXISTS policies_pending ON policies(pending);
+"""
+
+
+class Catalog:
+    """Access to the catalog database of one data directory."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of writes: all of it lands, or none."""
+        with self.conn:
+            yield self.conn
+
+    # --- policies -------------------------------------------------------------
+
+    def put_policy(self, policy: Policy) -> str:
+        """Insert or replace a policy, marked pending; returns 'added' or 'updated'."""
+        now = time.time()
+        row = self.conn.execute("SELECT created_at FROM policies WHERE id=?", (policy.id,)).fetchone()
+        created = row["created_at"] if row else now
+        self.conn.execute(
+            "INSERT OR REPLACE INTO policies(id, record, status, replaced_by, pending, source_path,"
+            " sha256, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (policy.id, json.dumps(policy.to_dict(), ensure_ascii=False), "active", None, 1,
+             policy.source.path, policy.source.sha256, created, now))
+        return "updated" if row else "added"
+
+    def get_policy(self, policy_id: str) -> Policy | None:
+        """The policy with this id, active or removed, or None."""
+        row = self.conn.execute("SELECT record FROM policies WHERE id=?", (policy_id,)).fetchone()
+        return Policy.from_dict(json.loads(row["record"])) if row else None
+
+    def policy_status(self, policy_id: str) -> dict | None:
+        """Status row of a policy: status, replaced_by, created_at, updated_at."""
+        row = self.conn.execute(
+            "SELECT status, replaced_by, created_at, updated_at FROM policies WHERE id=?",
+            (policy_id,)).fetchone()
+        return dict(row) if row else None
+
+    def iter_policies(self, include_removed: bool = False) -> Iterator[Policy]:
+        """Every policy, ordered by id."""
+        sql = "SELECT record FROM policies"
+        if not include_removed:
+            sql += " WHERE status='active'"
+        for row in self.conn.execute(sql + " ORDER BY id"):
+            yield Policy.from_dict(json.loads(row["record"]))
+
+    def active_ids(self) -> set[str]:
+        """IDs of every active policy."""
+        return {r[0] for r in self.conn.execute("SELECT id FROM policies WHERE status='active'")}
+
+    def mark_removed(self, policy_id: str, replaced_by: str | None = None) -> None:
+        """Mark a policy removed (it stays in the catalog; links answer that it is gone)."""
+        self.conn.execute(
+            "UPDATE policies SET status='removed', replaced_by=?, pending=1, updated_at=? WHERE id=?",
+            (replaced_by, time.time(), policy_id))
+
+    def pending_ids(self) -> list[str]:
+        """Policies whose latest state may not be in the committed index yet."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM policies WHERE pending=1")]
+
+    def mark_indexed(self, ids: list[str]) -> None:
+        """Record that the committed index now holds the latest state of these policies."""
+        self.conn.executemany("UPDATE policies SET pending=0 WHERE id=?", [(i,) for i in ids])
+
+    # --- sources --------------------------------------------------------------
+
+    def source(self, path: str) -> dict | None:
+        """What we know of a source file: sha256, size, mtime, policy_ids."""
+        row = self.conn.execute("SELECT * FROM sources WHERE path=?", (path,)).fetchone()
+        if not row:
+            return None
+        data = dict(row)
+        data["policy_ids"] = json.loads(data["policy_ids"])
+        return data
+
+    def put_source(self, path: str, sha256: str, size: int, mtime: float, policy_ids: list[str]) -> None:
+        """Remember the state of a source file after ingesting it."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sources(path, sha256, size, mtime, policy_ids, ingested_at)"
+            " VALUES (?,?,?,?,?,?)", (path, sha256, size, mtime, json.dumps(policy_ids), time.time()))
+
+    def policy_source_paths(self) -> dict[str, str]:
+        """Map of active policy id to its source path."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT id, source_path FROM policies WHERE status='active'")}
+
+    # --- aliases and history --------------------------------------------------
+
+    def add_alias(self, old_id: str, new_id: str) -> None:
+        """Make an old id point at the policy's current id."""
+        if old_id != new_id:
+            self.conn.execute("INSERT OR REPLACE INTO aliases(old_id, new_id, created_at) VALUES (?,?,?)",
+                              (old_id, new_id, time.time()))
+            self.conn.execute("UPDATE aliases SET new_id=? WHERE new_id=?", (new_id, old_id))
+
+    def resolve_alias(self, policy_id: str) -> str | None:
+        """The current id an old id points at, if any."""
+        row = self.conn.execute("SELECT new_id FROM aliases WHERE old_id=?", (policy_id,)).fetchone()
+        return row[0] if row else None
+
+    def start_batch(self) -> int:
+        """Open a batch in the history; returns its number."""
+        with self.conn:
+            cur = self.conn.execute("INSERT INTO batches(started_at) VALUES (?)", (time.time(),))
+        return int(cur.lastrowid)
+
+    def finish_batch(self, batch_id: int, report: dict) -> None:
+        """Close a batch with its report."""
+        with self.conn:
+            self.conn.execute("UPDATE batches SET finished_at=?, report=? WHERE id=?",
+                              (time.time(), json.dumps(report, ensure_ascii=False), batch_id))
+
+    def log(self, batch_id: int | None, action: str, path: str | None = None,
+            policy_id: str | None = None, detail: str | None = None) -> None:
+        """Append one line to the ingestion history."""
+        self.conn.execute("INSERT INTO history(batch_id, at, path, policy_id, action, detail)"
+                          " VALUES (?,?,?,?,?,?)", (batch_id, time.time(), path, policy_id, action, detail))
+
+    def history(self, policy_id: str) -> list[dict]:
+        """The ingestion history of one policy, oldest first."""
+        rows = self.conn.execute("SELECT batch_id, at, path, action, detail FROM history"
+                                 " WHERE policy_id=? ORDER BY at", (policy_id,))
+        return [dict(r) for r in rows]
+
+    def counts(self) -> dict:
+        """Numbers for ``stats``: active and removed policies, by format and by level."""
+        formats: dict[str, int] = {}
+        levels: dict[str, int] = {}
+        for policy in self.iter_policies():
+            formats[policy.source.format or "unknown"] = formats.get(policy.source.format or "unknown", 0) + 1
+            levels[policy.level or "unknown"] = levels.get(policy.level or "unknown", 0) + 1
+        removed = self.conn.execute("SELECT COUNT(*) FROM policies WHERE status='removed'").fetchone()[0]
+        sources = self.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+        batches = self.conn.execute("SELECT COUNT(*), MAX(finished_at) FROM batches").fetchone()
+        return {"policies": sum(formats.values()), "removed": removed, "sources": sources,
+                "formats": formats, "levels": levels, "batches": batches[0],
+                "last_ingest": batches[1]}

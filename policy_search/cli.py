@@ -1,0 +1,233 @@
+"""The ``policy-search`` command line: the one composition root.
+
+It is the only module that reaches out to ``indexer`` (ingest) and, later,
+``web`` (serve), importing them inside the commands that need them. Library
+errors become one line with a hint and a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+import click
+
+from .errors import PolicySearchError
+from .models import LEVEL_NAMES_ZH, LEVELS
+from .search import SORTS, open_service
+from .settings import resolve_data_dir
+
+
+class FriendlyGroup(click.Group):
+    """A click group that turns every error into a message with a hint."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PolicySearchError as exc:
+            _fail(exc.message, exc.hint)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for the user
+            if os.environ.get("POLICY_SEARCH_DEBUG"):
+                traceback.print_exc()
+            _fail(f"unexpected failure: {type(exc).__name__}: {exc}",
+                  "run again with POLICY_SEARCH_DEBUG=1 to see the details, and report them")
+
+
+def _fail(message: str, hint: str | None) -> None:
+    click.echo(f"Error: {message}", err=True)
+    if hint:
+        click.echo(f"Hint: {hint}", err=True)
+    sys.exit(1)
+
+
+def _emit_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=FriendlyGroup)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the index and catalog live [env POLICY_SEARCH_DATA_DIR; default ./var].")
+@click.version_option(package_name="policy-search")
+@click.pass_context
+def main(ctx, data_dir):
+    """Search Chinese government policy documents: ingest files, then search them."""
+    ctx.obj = {"data_dir": resolve_data_dir(data_dir)}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--dry-run", is_flag=True, help="Read and report, write nothing.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait for another running ingest to finish, or exit at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print the batch report as JSON.")
+@click.pass_obj
+def ingest(obj, paths, dry_run, wait, as_json):
+    """Ingest policy files and folders (PDF, DOCX, HTML, TXT, MD, TSV, JSONL).
+
+    Unchanged files are skipped; changed ones update their policies in place.
+    Exit code 0 when every file was read, 1 when some failed (the rest are in).
+    """
+    from indexer.pipeline import ingest as run_ingest
+    from policy_search.writer import wait_message_to
+
+    progress = None
+    if not as_json and sys.stderr.isatty():
+        def progress(steps, total):
+            with click.progressbar(steps, length=total, label="Ingesting", file=sys.stderr,
+                                   item_show_func=lambda s: s.display[-40:] if s else "") as bar:
+                yield from bar
+    report = run_ingest(list(paths), obj["data_dir"], dry_run=dry_run, progress=progress,
+                        wait=wait, on_wait=wait_message_to(sys.stderr))
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        for failure in report.failed:
+            click.echo(f"FAILED  {failure['path']}: {failure['error']}", err=True)
+        for warning in report.warnings:
+            click.echo(f"warning {warning['path']}: {warning['warning']}", err=True)
+        if report.recovered:
+            click.echo(f"Recovered {report.recovered} policies left pending by an interrupted run.")
+        click.echo(report.summary())
+    sys.exit(report.exit_code)
+
+
+def _level_label(level: str | None) -> str:
+    return LEVEL_NAMES_ZH.get(level or "", "")
+
+
+def _marked(snippet: str, highlights: list[list[int]], color: bool) -> str:
+    out, last = [], 0
+    for start, end in highlights:
+        out.append(snippet[last:start])
+        word = snippet[start:end]
+        out.append(click.style(word, bold=True, fg="red") if color else f"【{word}】")
+        last = end
+    out.append(snippet[last:])
+    return "".join(out)
+
+
+@main.command()
+@click.argument("query", default="")
+@click.option("-n", "--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--level", type=click.Choice(LEVELS), help="Only this level.")
+@click.option("--region", help="Only policies of this region or below (name or code, e.g. 枣庄市).")
+@click.option("--topic", help="Only this topic, e.g. 稳岗就业.")
+@click.option("--industry", help="Only this industry, e.g. 制造业.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.pass_obj
+def search(obj, query, limit, page, level, region, topic, industry, sort, as_json):
+    """Search policies by keywords or a whole question.
+
+    Words are matched in any order (more matches rank higher); "quoted words"
+    must appear as a phrase; -word excludes; a 文号 finds its policy.
+    """
+    with open_service(obj["data_dir"]) as service:
+        result = service.search(query, level=level, region=region, topic=topic,
+                                industry=industry, limit=limit, page=page, sort=sort)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    if not result.hits:
+        click.echo("No policies found. Try fewer words or drop a filter.")
+        return
+    color = sys.stdout.isatty()
+    first = (result.page - 1) * result.limit
+    for number, hit in enumerate(result.hits, first + 1):
+        meta = "  ".join(x for x in (hit.doc_number, hit.issuer, hit.written_date,
+                                      _level_label(hit.level)) if x)
+        click.echo(f"{number}. {click.style(hit.title, bold=True) if color else hit.title}  [{hit.id}]")
+        if meta:
+            click.echo(f"   {meta}")
+        click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
+    click.echo(f"-- {result.total} policies, page {result.page} of {result.pages}")
+
+
+@main.command()
+@click.argument("policy_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the policy as JSON.")
+@click.pass_obj
+def show(obj, policy_id, as_json):
+    """Show one policy with its metadata and full text."""
+    with open_service(obj["data_dir"]) as service:
+        view = service.get(policy_id)
+    if as_json:
+        _emit_json(view.to_dict())
+        return
+    policy = view.policy
+    if view.status != "active":
+        note = f" (replaced by {view.replaced_by})" if view.replaced_by else ""
+        click.echo(f"[This policy has been removed{note}]")
+    rows = [("ID", policy.id), ("标题", policy.title), ("文号", policy.doc_number),
+            ("发文机关", policy.issuer), ("成文日期", policy.written_date),
+            ("发布日期", policy.publish_date), ("层级", _level_label(policy.level)),
+            ("地区", "/".join(policy.region.path) or policy.region.name),
+            ("主题", "、".join(policy.topics)), ("行业", "、".join(policy.industries)),
+            ("来源", policy.source.path)]
+    for label, value in rows:
+        if value:
+            click.echo(f"{label}: {value}")
+    click.echo("")
+    click.echo(policy.text)
+
+
+@main.command(name="list")
+@click.option("--removed", is_flag=True, help="Include removed policies.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def list_policies(obj, removed, as_json):
+    """List every policy with its metadata."""
+    with open_service(obj["data_dir"]) as service:
+        policies = service.list_policies(include_removed=removed)
+    if as_json:
+        _emit_json({"policies": [p.to_dict(with_text=False) for p in policies]})
+        return
+    for policy in policies:
+        click.echo(f"{policy.id}  {policy.written_date or '':10}  {_level_label(policy.level):4}  "
+                   f"{policy.doc_number or '':18}  {policy.title}")
+    click.echo(f"-- {len(policies)} policies")
+
+
+@main.command()
+@click.argument("policy_id")
+@click.option("--replaced-by", help="Id of the policy that replaces it.")
+@click.pass_obj
+def remove(obj, policy_id, replaced_by):
+    """Take a policy out of search (its link then says it was removed)."""
+    from .writer import PolicyWriter, wait_message_to
+
+    with open_service(obj["data_dir"]) as service:
+        view = service.get(policy_id)
+        if replaced_by:
+            service.get(replaced_by)
+    with PolicyWriter(obj["data_dir"], on_wait=wait_message_to(sys.stderr)) as writer:
+        with writer.transaction():
+            writer.remove(view.policy.id, replaced_by=replaced_by)
+        writer.commit()
+    click.echo(f"Removed {view.policy.id}: {view.policy.title}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def stats(obj, as_json):
+    """Numbers about the index: policies, formats, levels."""
+    with open_service(obj["data_dir"]) as service:
+        data = service.stats()
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"Policies: {data['policies']} (removed: {data['removed']}, indexed: {data['indexed']})")
+    click.echo("Formats:  " + ", ".join(f"{k} {v}" for k, v in sorted(data["formats"].items())))
+    click.echo("Levels:   " + ", ".join(f"{_level_label(k) or k} {v}" for k, v in sorted(data["levels"].items())))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,100 @@
+"""Turning what a person typed into a Whoosh query.
+
+Words are OR-ed with a coordination factor, so a policy matching more of the
+words ranks higher without every word being required. ``"quoted phrases"`` are
+required and matched as phrases, ``-word`` excludes, and a 文号 typed in any
+spelling (``国办发[2020]6号``) matches the policy's canonical 文号 exactly.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from .analysis import segment
+from .docnumber import find_doc_numbers
+from .errors import QueryError
+from .schema import TEXT_FIELDS
+
+#: Longer queries are refused with a message: Whoosh slows badly on very long input.
+MAX_QUERY_CHARS = 200
+#: Score share kept by a policy for each query word it lacks (coordination).
+COORDINATION = 0.9
+DOC_NUMBER_BOOST = 20.0
+
+_QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』')
+_EXCLUDED = re.compile(r"(?:(?<=\s)|^)[-－]([^\s\"“”]+)")
+
+
+@dataclass
+class ParsedQuery:
+    """The parts of a user query."""
+
+    words: list[str] = field(default_factory=list)
+    phrases: list[list[str]] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    doc_numbers: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.words or self.phrases or self.doc_numbers)
+
+    def all_words(self) -> list[str]:
+        """Every positive word, phrases included (for highlighting)."""
+        return self.words + [w for p in self.phrases for w in p]
+
+
+def parse_user_query(text: str) -> ParsedQuery:
+    """Split a query into words, phrases, exclusions and 文号.
+
+    >>> q = parse_user_query('小微企业 "房租减免" -北京')
+    >>> q.words, q.phrases, q.excluded
+    (['小微企业'], [['房租减免']], ['北京'])
+    """
+    text = (text or "").strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}",
+                         hint="use the key words of your question")
+    parsed = ParsedQuery(doc_numbers=find_doc_numbers(text))
+    for match in _QUOTED.finditer(text):
+        phrase = next(g for g in match.groups() if g is not None)
+        words = segment(phrase)
+        if words:
+            parsed.phrases.append(words)
+    rest = _QUOTED.sub(" ", text)
+    for match in _EXCLUDED.finditer(rest):
+        parsed.excluded.extend(segment(match.group(1)))
+    rest = _EXCLUDED.sub(" ", rest)
+    parsed.words = list(dict.fromkeys(segment(rest)))
+    return parsed
+
+
+def _word_query(word: str) -> wq.Query:
+    return wq.DisjunctionMax([wq.Term(f, word, boost=w) for f, w in TEXT_FIELDS.items()],
+                             tiebreak=0.2)
+
+
+def _phrase_query(words: list[str]) -> wq.Query:
+    if len(words) == 1:
+        return _word_query(words[0])
+    return wq.Or([wq.Phrase(f, words, boost=w) for f, w in TEXT_FIELDS.items() if f != "doc_number_text"])
+
+
+def build_query(parsed: ParsedQuery) -> wq.Query:
+    """The Whoosh query for a parsed user query (Every() when it has no positive part)."""
+    optional: list[wq.Query] = [_word_query(w) for w in parsed.words]
+    optional += [wq.Term("doc_number", n, boost=DOC_NUMBER_BOOST) for n in parsed.doc_numbers]
+    required = [_phrase_query(p) for p in parsed.phrases]
+    if required:
+        positive: wq.Query = wq.And(required)
+        if optional:
+            positive = wq.AndMaybe(positive, wq.Or(optional, scale=COORDINATION))
+    elif optional:
+        positive = wq.Or(optional, scale=COORDINATION)
+    else:
+        positive = wq.Every()
+    if parsed.excluded:
+        negative = wq.Or([_word_query(w) for w in parsed.excluded])
+        positive = wq.AndNot(positive, negative)
+    return positive

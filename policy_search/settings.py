@@ -1,0 +1,56 @@
+"""Settings, declared once as data: name, environment variable, default, help."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of the service."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS = (
+    Setting("data_dir", "POLICY_SEARCH_DATA_DIR", "./var",
+            "Directory holding everything the program writes: the index, the catalog, the lock."),
+    Setting("base_url", "POLICY_SEARCH_BASE_URL", "",
+            "Public address of the web service, used in permanent links and QR codes."),
+)
+
+
+def setting_default(name: str) -> str:
+    """The value of a setting from the environment, else its default."""
+    for setting in SETTINGS:
+        if setting.name == name:
+            return os.environ.get(setting.env) or setting.default
+    raise KeyError(name)
+
+
+def resolve_data_dir(value: str | os.PathLike | None = None) -> Path:
+    """The data directory: the explicit value, else $POLICY_SEARCH_DATA_DIR, else ./var."""
+    return Path(value if value else setting_default("data_dir")).expanduser()
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """Where each thing lives inside the data directory."""
+
+    root: Path
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def catalog_file(self) -> Path:
+        return self.root / "catalog.sqlite3"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "ingest.lock"

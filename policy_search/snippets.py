@@ -1,0 +1,56 @@
+"""Snippets: the passage of a policy that matched, with the matched words located."""
+from __future__ import annotations
+
+from whoosh.highlight import ContextFragmenter, Formatter, get_text
+
+MARK_OPEN = "\ue000"
+MARK_CLOSE = "\ue001"
+SNIPPET_CHARS = 160
+
+
+class MarkerFormatter(Formatter):
+    """Wraps matched words in private-use markers, split off later by :func:`split_marks`."""
+
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return f"{MARK_OPEN}{get_text(text, token, replace)}{MARK_CLOSE}"
+
+
+def split_marks(marked: str) -> tuple[str, list[list[int]]]:
+    """Plain snippet text and the [start, end) offsets of its matched words.
+
+    >>> split_marks("申请\\ue000稳岗返还\\ue001的条件")
+    ('申请稳岗返还的条件', [[2, 6]])
+    """
+    text: list[str] = []
+    marks: list[list[int]] = []
+    length = 0
+    start = None
+    for char in marked:
+        if char == MARK_OPEN:
+            start = length
+        elif char == MARK_CLOSE:
+            if start is not None and length > start:
+                marks.append([start, length])
+            start = None
+        else:
+            text.append(char)
+            length += 1
+    return "".join(text), marks
+
+
+def opening(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """The first characters of a text, on one line, for a snippet without matches.
+
+    >>> opening("第一行\\n第二行", 5)
+    '第一行 第…'
+    """
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+def configure(results) -> None:
+    """Set the fragmenter and formatter of a Whoosh results object."""
+    results.fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARS, surround=40)
+    results.formatter = MarkerFormatter()

@@ -1,0 +1,34 @@
+"""Opening the Whoosh index of a data directory, for reading or for writing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import Index
+
+from .errors import IndexMissingError
+from .schema import build_schema
+
+INDEX_NAME = "policies"
+
+
+def index_exists(index_dir: Path) -> bool:
+    """True when the directory holds a committed policy index."""
+    return index_dir.is_dir() and whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
+
+
+def open_index(index_dir: Path, data_dir_hint: Path | None = None) -> Index:
+    """Open the existing index, or explain how to make one."""
+    if not index_exists(index_dir):
+        where = data_dir_hint or index_dir.parent
+        raise IndexMissingError(f"no index in {where}",
+                                hint=f"Run: policy-search --data-dir {where} ingest corpus/")
+    return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+
+
+def open_or_create_index(index_dir: Path) -> Index:
+    """Open the index for writing, creating an empty one the first time."""
+    if index_exists(index_dir):
+        return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)

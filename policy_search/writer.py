@@ -1,0 +1,190 @@
+"""The only way policies get into (and out of) the catalog and the index.
+
+One writer at a time holds ``ingest.lock``. Every change goes to the catalog
+first, marked pending; then the Whoosh writer commits; then the catalog marks
+the rows indexed. Opening a writer first *recovers*: whatever a killed run left
+pending, or any disagreement between catalog and index, is redone from the
+catalog, so the next run always completes what the last one started.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+from filelock import FileLock, Timeout
+from whoosh.writing import IndexWriter
+
+from .catalog import Catalog
+from .errors import IndexLockedError
+from .models import Policy
+from .schema import policy_to_fields
+from .settings import DataPaths
+from .store import open_or_create_index
+
+#: How long a second writer waits for the first before giving up.
+LOCK_WAIT_SECONDS = 600
+
+
+class PolicyWriter:
+    """A write session over one data directory; use as a context manager."""
+
+    def __init__(self, data_dir: Path, *, wait: bool = True,
+                 wait_seconds: float = LOCK_WAIT_SECONDS,
+                 on_wait: Callable[[str], None] | None = None):
+        self.paths = DataPaths(Path(data_dir))
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(self.paths.lock_file))
+        self._wait = wait
+        self._wait_seconds = wait_seconds
+        self._on_wait = on_wait
+        self.catalog: Catalog | None = None
+        self._index = None
+        self._writer: IndexWriter | None = None
+        self._touched: list[str] = []
+        self.recovered = 0
+
+    # --- session ----------------------------------------------------------------
+
+    def __enter__(self) -> "PolicyWriter":
+        self._acquire_lock()
+        try:
+            self.catalog = Catalog(self.paths.catalog_file)
+            self._index = open_or_create_index(self.paths.index_dir)
+            self.recovered = self._recover()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self._writer is not None:
+                self._writer.cancel()
+                self._writer = None
+        finally:
+            self._release()
+
+    def _acquire_lock(self) -> None:
+        try:
+            self._lock.acquire(timeout=0)
+            return
+        except Timeout:
+            if not self._wait:
+                raise IndexLockedError(
+                    f"another ingest is writing {self.paths.root}",
+                    hint="wait for it to finish, or run again with --wait") from None
+        if self._on_wait:
+            self._on_wait(f"Waiting for another ingest to finish (lock: {self.paths.lock_file}) ...")
+        try:
+            self._lock.acquire(timeout=self._wait_seconds)
+        except Timeout:
+            raise IndexLockedError(
+                f"another ingest kept {self.paths.root} locked for {self._wait_seconds:.0f} s",
+                hint="check that it is still running; the lock frees itself when it ends") from None
+
+    def _release(self) -> None:
+        if self.catalog is not None:
+            self.catalog.close()
+            self.catalog = None
+        if self._lock.is_locked:
+            self._lock.release()
+
+    # --- changes ------------------------------------------------------------------
+
+    def _index_writer(self) -> IndexWriter:
+        if self._writer is None:
+            self._writer = self._index.writer(limitmb=128)
+        return self._writer
+
+    def put(self, policy: Policy) -> str:
+        """Add or replace a policy; returns 'added', 'updated' or 'unchanged'."""
+        old = self.catalog.get_policy(policy.id)
+        status = self.catalog.policy_status(policy.id)
+        if (old is not None and status["status"] == "active"
+                and json.dumps(old.to_dict(), sort_keys=True, ensure_ascii=False)
+                == json.dumps(policy.to_dict(), sort_keys=True, ensure_ascii=False)):
+            return "unchanged"
+        action = self.catalog.put_policy(policy)
+        if status and status["status"] != "active":
+            action = "updated"
+        self._index_writer().update_document(**policy_to_fields(policy))
+        self._touched.append(policy.id)
+        return action
+
+    def remove(self, policy_id: str, replaced_by: str | None = None) -> None:
+        """Take a policy out of search; the catalog keeps it, marked removed."""
+        self.catalog.mark_removed(policy_id, replaced_by)
+        self._index_writer().delete_by_term("id", policy_id)
+        self._touched.append(policy_id)
+
+    def alias(self, old_id: str, new_id: str) -> None:
+        """Make an old id redirect to a policy's new id."""
+        self.catalog.add_alias(old_id, new_id)
+
+    def known_source(self, key: str) -> dict | None:
+        """What the catalog knows of a source file (its fingerprint and policy ids)."""
+        return self.catalog.source(key)
+
+    def record_source(self, key: str, fingerprint: str, size: int, mtime: float,
+                      policy_ids: list[str], batch_id: int | None = None) -> None:
+        """Remember a source file's state and what it gave."""
+        self.catalog.put_source(key, fingerprint, size, mtime, policy_ids)
+        self.catalog.log(batch_id, "ingested", key, None, f"{len(policy_ids)} policies")
+
+    def transaction(self):
+        """A catalog transaction around the changes of one source file."""
+        return self.catalog.transaction()
+
+    def commit(self) -> int:
+        """Make every change since the last commit visible; returns how many policies it touched."""
+        touched = list(dict.fromkeys(self._touched))
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer = None
+        with self.catalog.transaction():
+            self.catalog.mark_indexed(touched)
+        self._touched = []
+        return len(touched)
+
+    # --- recovery -------------------------------------------------------------------
+
+    def _recover(self) -> int:
+        """Bring the index in line with the catalog; returns how many policies were redone."""
+        with self._index.searcher() as searcher:
+            indexed = set(searcher.lexicon("id"))
+            indexed = {term.decode("utf-8") if isinstance(term, bytes) else term for term in indexed}
+        active = self.catalog.active_ids()
+        redo = set(self.catalog.pending_ids()) | (active - indexed) | (indexed - active)
+        if not redo:
+            return 0
+        writer = self._index_writer()
+        for policy_id in sorted(redo):
+            policy = self.catalog.get_policy(policy_id) if policy_id in active else None
+            if policy is not None:
+                writer.update_document(**policy_to_fields(policy))
+            else:
+                writer.delete_by_term("id", policy_id)
+            self._touched.append(policy_id)
+        self.commit()
+        return len(redo)
+
+    def rebuild(self, on_progress: Callable[[int], None] | None = None) -> int:
+        """Re-index every active policy from the catalog (after an analyzer change)."""
+        writer = self._index_writer()
+        count = 0
+        for count, policy in enumerate(self.catalog.iter_policies(), 1):
+            writer.update_document(**policy_to_fields(policy))
+            self._touched.append(policy.id)
+            if on_progress:
+                on_progress(count)
+        self.commit()
+        return count
+
+
+def wait_message_to(stream) -> Callable[[str], None]:
+    """A callback printing lock-wait messages with a timestamp to a stream."""
+    def show(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=stream, flush=True)
+    return show
