@@ -11,6 +11,7 @@ import json
 import re
 from importlib import resources
 
+from policy_search.fold import fold
 from policy_search.models import LEVELS, Region
 
 _CENTRAL_ISSUER = re.compile(
@@ -71,7 +72,7 @@ def infer_level_region(issuer: str, doc_number: str, title: str) -> tuple[str | 
                 return "county", Region(name=county.group(1), path=[name, county.group(1)])
             return "provincial", Region(name=name, path=[name])
         match = _PLACE.match(source)
-        if match and (match["province"] or match["city"]):
+        if match and (match["province"] or match["city"] or match["county"]):
             path = [p for p in (match["province"], match["city"], match["county"]) if p]
             level = "county" if match["county"] else ("municipal" if match["city"] else "provincial")
             return level, Region(name=path[-1], path=path)
@@ -82,6 +83,6 @@ def infer_level_region(issuer: str, doc_number: str, title: str) -> tuple[str | 
 
 def classify(title: str, text: str, issuer: str | None, doc_number: str | None) -> dict:
     """All inferred tags of a policy."""
-    level, region = infer_level_region(issuer or "", doc_number or "", title or "")
+    level, region = infer_level_region(fold(issuer or ""), doc_number or "", fold(title or ""))
     return {"level": level if level in LEVELS else None, "region": region,
             "topics": classify_topics(title or "", text), "industries": classify_industries(title or "", text)}

@@ -46,9 +46,10 @@ _PREFIX_CHAR_RE = re.compile(rf"[{_PREFIX_CHAR}]")
 _STRONG_BOUNDARIES = (
     "文件", "事项", "加急", "特急", "特提", "平急", "急件", "明电", "签发", "盖章",
     "纪要", "会签", "商请", "提供",
-    "根据", "按照", "依据", "参照", "依照", "对照", "执行", "贯彻", "落实",
+    "根据", "按照", "依据", "参照", "依照", "对照", "执行", "贯彻", "落实", "引用", "重申",
+    "下发", "发布", "出台", "制定", "实施", "废止", "修订", "结合", "通过",
     "关于", "印发", "转发", "通知", "意见", "决定", "通报", "批复", "公告", "公布",
-    "的", "和", "及", "与", "或", "见", "即", "了", "在", "将", "如", "是",
+    "的", "和", "及", "与", "或", "见", "即", "了", "在", "将", "如", "是", "按", "依", "请", "由",
 )
 #: Organ-name endings: cut after them only when two or more characters remain,
 #: so that 鲁医保中心发 or 京地税局发 keep their own 中心/局.
@@ -135,9 +136,8 @@ def _trim_prefix(p: str, single_chars: bool = True) -> str:
                     break
                 start = masked.rfind(w, 0, start)
     p = p[cut:]
-    if len(p) > _MAX_PREFIX:
-        p = p[-_MAX_PREFIX:]
-    return p
+    limit = _MAX_PREFIX if single_chars else 30
+    return p[-limit:]
 
 
 def _prefix_before(text: str, pos: int) -> str:

@@ -141,13 +141,13 @@ class SearchService:
                 sortedby="written_date" if sort_by_date else None, reverse=sort_by_date,
                 terms=True)
             snippets.configure(results.results)
-            hits = [self._hit(hit) for hit in results]
+            hits = [self._hit(hit, scored=not sort_by_date) for hit in results]
             total = results.total
         pages = max(1, math.ceil(total / limit))
         return SearchPage(query=text, total=total, page=page, pages=pages, limit=limit, hits=hits)
 
     @staticmethod
-    def _hit(hit) -> Hit:
+    def _hit(hit, scored: bool) -> Hit:
         stored = hit.fields()
         marked = hit.highlights("body", top=2) if hit.results.has_matched_terms() else ""
         if marked:
@@ -161,7 +161,7 @@ class SearchService:
             topics=_split_list(stored.get("topics")), industries=_split_list(stored.get("industries")),
             written_date=stored.get("written_date") or None,
             publish_date=stored.get("publish_date") or None,
-            score=round(float(hit.score or 0.0), 4), snippet=snippet, highlights=marks)
+            score=round(float(hit.score or 0.0), 4) if scored else 0.0, snippet=snippet, highlights=marks)
 
     def get(self, policy_id: str) -> PolicyView:
         """A policy by id, following aliases; removed policies are returned with their status."""

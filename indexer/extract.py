@@ -1,0 +1,365 @@
+"""Metadata of an official document (公文) from its text: title, 文号, issuer, dates.
+
+:func:`extract_metadata` fills what the parser did not find. Values the file
+states explicitly (``raw.metadata``: an HTML 信息表, DOCX properties ...) win
+but are normalised: 文号 canonical (``国办发〔2020〕6号``), dates ISO, issuers
+with several organs joined by ``、`` (``国务院、中央军委``, gov.cn's own style).
+
+Rules for the text, in the order of a 公文's layout:
+
+* **title** — a Markdown ``# 标题`` first line; else the first line, or two
+  to four consecutive lines joined (titles are often broken over lines), in
+  the first 15 lines that ends in a document type (通知, 意见, 办法, 条例, 批复,
+  函 … optionally followed by （试行） and the like), skipping the header
+  (``XX文件``, ``XX令``, ``第N号``, the 文号, urgency marks); else the first line
+  cut to 60 characters.
+* **doc_number** — the first 文号 in the head of the document: the lines
+  before the salutation (the first line ending in ：), at most 8 lines and 300
+  characters. A 文号 cited further down ("根据国办发〔2020〕6号文件") is never
+  taken as the document's own; a document whose head has none gets None.
+* **issuer** — from the title ("国务院办公厅关于…" → 国务院办公厅); else from
+  the first signature (organ-name lines right above a date line); else from
+  the header (``XX文件``, ``中华人民共和国国务院令`` → 国务院).
+* **written_date** (成文日期) — the first date line that follows a signature
+  (an organ name, or "总理 李克强" in a decree); else the last date line.
+* **publish_date** — only when the text states it: 发布日期/发布时间/公布日期.
+"""
+from __future__ import annotations
+
+import re
+
+from indexer.parsers.base import RawDocument
+from policy_search.dates import find_dates, parse_chinese_date
+from policy_search.docnumber import find_doc_numbers, normalize_doc_number
+
+__all__ = [
+    "extract_metadata", "find_title", "issuer_from_title", "find_signature",
+    "issuer_from_header", "find_own_doc_number", "find_publish_date",
+    "normalize_issuer", "normalize_date", "normalize_title", "layout_lines",
+]
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+_TITLE_TYPES = (
+    "通知", "意见", "办法", "措施", "决定", "方案", "规定", "条例", "公告", "通告", "通报",
+    "批复", "复函", "函", "报告", "请示", "纪要", "细则", "规则", "规划", "纲要", "指引",
+    "指南", "计划", "要点", "答复", "决议", "命令", "法", "章程", "标准", "公报", "清单",
+    "目录", "制度", "预案", "议案", "建议", "说明", "批示", "令",
+)
+_TITLE_END = re.compile(
+    "(?:%s)(?:[（(〔][^（()）〔〕]{1,20}[)）〕])*$" % "|".join(
+        sorted(_TITLE_TYPES, key=len, reverse=True)))
+_ORGAN_END = re.compile(
+    r"(?:人民政府|政府|办公厅|办公室|委员会|常委会|总局|分局|局|厅|部|委|署|院|会|中心|银行|"
+    r"公司|集团|党组|小组|协会|中央|军区|法院|检察院|社|所|办|处|站|馆|团)$")
+_ISSUER_SEPARATORS = re.compile(r"[\s、，,；;]+")
+_TITLE_ISSUER = re.compile(r"^(.{2,60}?)(?:关于|转发|印发|批转|对)")
+_URGENCY = re.compile(r"^(?:特急|加急|急件|平急|特提|明电|内部事项|普通事项|机密|秘密|绝密|"
+                      r"[★☆]|密级|签发人|等级|份号|发电单位)")
+_DECREE_HEADER = re.compile(r"^(?:中华人民共和国)?(.{2,30}?)令(?:第\d+号)?$")
+_PERSON_SIGNATURE = re.compile(r"^(?:总理|副总理|主席|部长|局长|主任|署长|行长|省长|市长|县长|区长)\s*\S{1,4}$")
+_PUBLISH_LABEL = re.compile(r"(?:发布日期|发布时间|公布日期|发文日期|印发日期)\s*[:：]?\s*")
+_PLACEHOLDERS = {"", "无", "/", "-", "—", "－", "暂无", "null", "none"}
+_HEAD_LINES = 8
+_HEAD_CHARS = 300
+_TITLE_WINDOW = 15
+
+
+def _squeeze(s: str) -> str:
+    """Collapse whitespace; drop letter-spacing between CJK characters.
+
+    A space goes when a one-character word stands next to it (国 家 粮 食,
+    组 长); a space between longer words (two organ names) stays.
+
+    >>> _squeeze("国 家 粮 食 应急预案"), _squeeze("山东省人社厅  山东省财政厅关于")
+    ('国家粮食应急预案', '山东省人社厅 山东省财政厅关于')
+    """
+    words = s.split()
+    if not words:
+        return ""
+    out = words[0]
+    for prev, word in zip(words, words[1:]):
+        cjk_join = re.match(rf"[{_CJK}]", word) and re.search(rf"[{_CJK}]$", prev)
+        out += "" if cjk_join and (len(prev) == 1 or len(word) == 1) else " "
+        out += word
+    return out
+
+
+def normalize_title(s: str | None) -> str | None:
+    """A title with layout spaces and Markdown heading marks removed; None if empty.
+
+    >>> normalize_title("国务院办公厅关于印发 国 家 粮 食 应 急 预 案 的 函")
+    '国务院办公厅关于印发国家粮食应急预案的函'
+    >>> normalize_title("# 专利代理条例 ")
+    '专利代理条例'
+    """
+    if s is None:
+        return None
+    s = _squeeze(re.sub(r"^\s*#+\s*", "", str(s)))
+    return s or None
+
+
+def normalize_date(s) -> str | None:
+    """ISO date from a date string or the first date in a longer string.
+
+    >>> normalize_date("2018年11月05日"), normalize_date("2018-11-12 16:04"), normalize_date("无")
+    ('2018-11-05', '2018-11-12', None)
+    """
+    if s is None:
+        return None
+    s = str(s).strip()
+    iso = parse_chinese_date(s)
+    if iso:
+        return iso
+    found = find_dates(s)
+    return found[0][0] if found else None
+
+
+def normalize_issuer(s: str | None) -> str | None:
+    """Issuer with several organs joined by 、 (spaces, commas and 、 all separate).
+
+    >>> normalize_issuer("国务院 中央军委"), normalize_issuer(" 国务院办公厅 ")
+    ('国务院、中央军委', '国务院办公厅')
+    """
+    if s is None:
+        return None
+    parts = [p for p in _ISSUER_SEPARATORS.split(str(s).strip()) if p]
+    return "、".join(parts) or None
+
+
+def _normalize_doc_number_value(s) -> str | None:
+    """Canonical 文号 for an explicit value; unrecognised but real values kept as given."""
+    if s is None:
+        return None
+    s = re.sub(r"\s+", " ", str(s)).strip()
+    if s.lower() in _PLACEHOLDERS:
+        return None
+    canonical = normalize_doc_number(s)
+    if canonical:
+        return canonical
+    found = find_doc_numbers(s)
+    return found[0] if found else s
+
+
+def _is_organ(s: str) -> bool:
+    """Whether ``s`` looks like one or more organ names (each ending in 政府, 厅, 局 ...)."""
+    parts = [p for p in _ISSUER_SEPARATORS.split(s) if p]
+    return bool(parts) and all(
+        2 <= len(p) <= 30 and re.fullmatch(rf"[{_CJK}（）()]+", p)
+        and _ORGAN_END.search(re.sub(r"[（(][^（()）]*[)）]$", "", p))  # 领导小组（指挥部）
+        for p in parts)
+
+
+def _is_date_line(line: str) -> str | None:
+    """ISO date if the whole line is a date (brackets allowed), else None."""
+    return parse_chinese_date(line.strip().strip("（）()[]【】 "))
+
+
+def _is_header_line(line: str) -> bool:
+    """Whether a top line is header matter: XX文件, XX令, 第N号, a 文号, urgency marks."""
+    compact = re.sub(r"\s+", "", line)
+    return bool(
+        re.fullmatch(rf"[{_CJK}]{{2,40}}文件", compact)
+        or _DECREE_HEADER.fullmatch(compact)
+        or re.fullmatch(r"第\d+号", compact)
+        or re.fullmatch(r"[\d\s]{1,12}", compact)
+        or normalize_doc_number(compact)
+        or (len(compact) <= 40 and find_doc_numbers(compact)
+            and not _TITLE_END.search(compact))
+        or _URGENCY.match(compact)
+        or _is_date_line(compact))
+
+
+def _title_candidate(lines: list[str]) -> str | None:
+    """The lines joined as a title if they end in a document type and read like one."""
+    if any(line.rstrip().endswith((":", "：", "。", "；", ";")) for line in lines):
+        return None
+    joined = lines[0].strip()
+    for prev, line in zip(lines, lines[1:]):  # two organ lines keep a space between them
+        joined += (" " if _is_organ(prev.strip()) and _is_organ(line.strip()) else "") + line.strip()
+    joined = _squeeze(joined)
+    if len(joined) > 120 or "。" in joined or not _TITLE_END.search(joined):
+        return None
+    if any(joined.count(a) != joined.count(b) for a, b in ("《》", "（）", "()", "〈〉", "“”")):
+        return None  # a title cut inside 《…》: the next line continues it
+    return joined
+
+
+def find_title(lines: list[str]) -> str | None:
+    """The document's title from its first lines (see the module docstring).
+
+    >>> find_title(["国务院办公厅关于调整国务院第二次", "全国污染源普查领导小组组成人员的通知",
+    ...             "国办函〔2018〕74号", "各省、自治区、直辖市人民政府："])
+    '国务院办公厅关于调整国务院第二次全国污染源普查领导小组组成人员的通知'
+    >>> find_title(["枣庄市人民政府文件", "枣政发〔2020〕3号", "枣庄市人民政府", "关于印发…的通知"])
+    '枣庄市人民政府关于印发…的通知'
+    """
+    lines = [line.strip() for line in lines if line.strip()]
+    if not lines:
+        return None
+    if lines[0].startswith("#"):
+        return normalize_title(lines[0])
+    window = lines[:_TITLE_WINDOW]
+    decree = after_signature = False
+    first_body = None
+    for i, line in enumerate(window):
+        compact = re.sub(r"\s+", "", line)
+        if _DECREE_HEADER.fullmatch(compact):
+            decree = True
+        if _is_date_line(line):
+            after_signature = True
+        if _is_header_line(line):
+            continue
+        if first_body is None:
+            first_body = i
+        elif not (decree and after_signature):
+            continue  # a title starts the body, or follows a decree's signed preamble
+        for k in (1, 2, 3, 4):
+            group = window[i:i + k]
+            if len(group) < k or (k > 1 and any(_is_header_line(g) for g in group[1:])):
+                break
+            title = _title_candidate(group)
+            if title:
+                return title
+    return _fallback_title(lines)
+
+
+def _fallback_title(lines: list[str]) -> str | None:
+    """First line with some substance (6+ CJK characters, not a salutation), cut to 60."""
+    for line in lines[:_TITLE_WINDOW]:
+        if len(re.findall(rf"[{_CJK}]", line)) >= 6 and not line.rstrip().endswith((":", "：")):
+            return _squeeze(line)[:60]
+    return _squeeze(lines[0])[:60] or None
+
+
+def issuer_from_title(title: str | None) -> str | None:
+    """Issuing organ(s) named at the start of a title, before 关于/转发/印发/批转/对.
+
+    >>> issuer_from_title("国务院、中央军委关于同意武警总部后勤部机关等迁址新建的批复")
+    '国务院、中央军委'
+    >>> issuer_from_title("山东省人力资源和社会保障厅 山东省财政厅关于做好…的通知")
+    '山东省人力资源和社会保障厅、山东省财政厅'
+    >>> issuer_from_title("专利代理条例") is None
+    True
+    """
+    if not title:
+        return None
+    m = _TITLE_ISSUER.match(title.strip())
+    if not m or not _is_organ(m.group(1)):
+        return None
+    return normalize_issuer(m.group(1))
+
+
+def find_signature(lines: list[str]) -> tuple[str | None, str | None]:
+    """(issuer, ISO date) of the first signature: organ lines right above a date line.
+
+    A decree's "总理 李克强" above the date counts as a signature without an
+    issuer. Without any signature, the last date line gives the date.
+
+    >>> find_signature(["……审批。", "枣庄市人民政府", "2020年3月5日", "（此件公开发布）"])
+    ('枣庄市人民政府', '2020-03-05')
+    """
+    last_date = None
+    for i, line in enumerate(lines):
+        iso = _is_date_line(line)
+        if not iso:
+            continue
+        last_date = iso
+        organs = []
+        j = i - 1
+        while j >= 0 and i - j <= 3 and _is_organ(lines[j].strip()):
+            organs.insert(0, lines[j].strip())
+            j -= 1
+        if organs:
+            return normalize_issuer(" ".join(organs)), iso
+        if i > 0 and _PERSON_SIGNATURE.match(lines[i - 1].strip()):
+            return None, iso
+    return None, last_date
+
+
+def issuer_from_header(lines: list[str]) -> str | None:
+    """Issuer from a header line: ``XX文件`` → XX, ``中华人民共和国国务院令`` → 国务院.
+
+    >>> issuer_from_header(["中华人民共和国国务院令", "第706号"])
+    '国务院'
+    >>> issuer_from_header(["枣庄市人民政府文件", "枣政发〔2020〕3号"])
+    '枣庄市人民政府'
+    """
+    for line in lines[:5]:
+        compact = re.sub(r"\s+", "", line)
+        m = re.fullmatch(rf"([{_CJK}]{{2,40}})文件", compact) or _DECREE_HEADER.fullmatch(compact)
+        if m and _is_organ(m.group(1)):
+            return m.group(1)
+    return None
+
+
+def find_own_doc_number(lines: list[str]) -> str | None:
+    """The first 文号 in the document's head (before the salutation, ≤ 8 lines, ≤ 300 chars).
+
+    >>> find_own_doc_number(["关于…的通知", "国办发〔2020〕6号", "各省："])
+    '国办发〔2020〕6号'
+    >>> find_own_doc_number(["关于…的通知", "各省：", "根据国办发〔2020〕6号文件……"]) is None
+    True
+    """
+    head: list[str] = []
+    size = 0
+    for line in lines[:_HEAD_LINES]:
+        if line.rstrip().endswith((":", "：")) and head:
+            break
+        head.append(line)
+        size += len(line)
+        if size >= _HEAD_CHARS:
+            break
+    found = find_doc_numbers("\n".join(head)[:_HEAD_CHARS])
+    return found[0] if found else None
+
+
+def find_publish_date(text: str) -> str | None:
+    """ISO date stated after 发布日期/发布时间/公布日期 in the text, else None.
+
+    >>> find_publish_date("来源：国务院 发布时间：2019年1月30日 10:00")
+    '2019-01-30'
+    """
+    for m in _PUBLISH_LABEL.finditer(text):
+        found = find_dates(text[m.end():m.end() + 30])
+        if found and found[0][1] == 0:
+            return found[0][0]
+    return None
+
+
+def layout_lines(text: str) -> list[str]:
+    """Non-empty lines; text flattened to one line with spaces for breaks is split on them.
+
+    >>> layout_lines("关于…的通知 国办函〔2018〕74号 各省：")
+    ['关于…的通知', '国办函〔2018〕74号', '各省：']
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) <= 2 and lines and text.count(" ") >= 2 and (
+            len(lines) == 1 or max(map(len, lines)) > 200):
+        parts = [part for line in lines for part in line.split()]
+        lines = []
+        for i, part in enumerate(parts):  # "国 家 粮 食" (letter-spaced title) → one part
+            if lines and len(part) == 1 and len(parts[i - 1]) == 1:
+                lines[-1] += part
+            else:
+                lines.append(part)
+    return lines
+
+
+def extract_metadata(raw: RawDocument) -> dict:
+    """title, doc_number, issuer, written_date, publish_date for a parsed document (None if unknown)."""
+    meta = raw.metadata or {}
+    lines = layout_lines(raw.text or "")
+    title = normalize_title(meta.get("title")) or find_title(lines)
+    doc_number = _normalize_doc_number_value(meta.get("doc_number")) or find_own_doc_number(lines)
+    sig_issuer, sig_date = find_signature(lines)
+    issuer = (normalize_issuer(meta.get("issuer")) or issuer_from_title(title)
+              or sig_issuer or issuer_from_header(lines))
+    written_date = normalize_date(meta.get("written_date")) or sig_date
+    publish_date = normalize_date(meta.get("publish_date")) or find_publish_date(raw.text or "")
+    return {
+        "title": title,
+        "doc_number": doc_number,
+        "issuer": issuer,
+        "written_date": written_date,
+        "publish_date": publish_date,
+    }

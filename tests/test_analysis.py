@@ -1,0 +1,50 @@
+"""The Chinese analyzer: folding, segmentation, stop words, positions, sub-words."""
+from policy_search.analysis import PolicyTokenizer, segment, stop_words, sub_words, segmenter
+from policy_search.fold import fold
+
+
+def tokens(text, mode="index"):
+    return [(t.text, t.pos, t.startchar, t.endchar)
+            for t in PolicyTokenizer()(text, positions=True, chars=True, mode=mode)]
+
+
+def test_traditional_folds_to_simplified_with_same_length():
+    text = "關於支持企業復工復產的若干措施"
+    assert fold(text) == "关于支持企业复工复产的若干措施"
+    assert len(fold(text)) == len(text)
+
+
+def test_policy_terms_stay_whole():
+    for term in ["复工复产", "稳岗返还", "以工代训", "专精特新", "小微企业", "个体工商户", "无还本续贷"]:
+        assert segment(f"支持{term}的措施") == ["支持", term, "措施"], term
+
+
+def test_question_words_are_dropped():
+    assert segment("小微企业房租减免怎么申请？") == ["小微企业", "房租减免", "申请"]
+    assert "有何" not in segment("北京市对于因疫情影响暂停举办的展会项目有何支持政策？")
+    assert {"的", "怎么", "哪些"} <= stop_words()
+
+
+def test_positions_count_words_and_offsets_point_into_original():
+    text = "支持企業復工復產。"
+    found = tokens(text, mode="query")
+    assert [t[0] for t in found] == ["支持", "企业", "复工复产"]
+    assert [t[1] for t in found] == [0, 1, 2]
+    assert text[found[2][2]:found[2][3]] == "復工復產"
+
+
+def test_sub_words_share_their_word_position_at_index_time_only():
+    indexed = tokens("缓缴社会保险费")
+    positions = {text: pos for text, pos, *_ in indexed}
+    assert positions["社会保险费"] == positions["保险"] == positions["社会"] == 1
+    queried = [t[0] for t in tokens("缓缴社会保险费", mode="query")]
+    assert queried == ["缓缴", "社会保险费"]
+
+
+def test_sub_words_come_from_the_dictionary():
+    found = dict(sub_words("社会保险费", segmenter().FREQ))
+    assert "保险" in found and "险费" not in found
+
+
+def test_latin_and_digits_are_lower_cased_words():
+    assert segment("ＡＢＣ公司2020年") == ["abc", "公司", "2020", "年"]

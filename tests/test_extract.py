@@ -1,0 +1,164 @@
+"""Metadata extraction from document text, checked against gov.cn's own metadata."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.extract import extract_metadata, find_own_doc_number, find_signature, find_title
+from indexer.parsers.base import RawDocument
+from policy_search.dates import parse_chinese_date
+from policy_search.docnumber import normalize_doc_number
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+GOVCN = DATA / "govcn" / "policies.jsonl"
+#: gov.cn states 2004-04-17 as 成文日期, the page's own signature reads 二〇〇四年四月二十七日.
+SIGNATURE_DISAGREES_WITH_GOVCN = {"html/content_5351624.html"}
+
+
+def raw(text: str, **metadata) -> RawDocument:
+    return RawDocument(text=text, format="txt", metadata=metadata)
+
+
+CITY_DOC = """枣庄市人民政府文件
+枣政发〔2020〕3号
+枣庄市人民政府
+关于印发枣庄市支持企业复工复产若干措施的通知
+各区（市）人民政府，枣庄高新区管委会，市政府各部门：
+根据《国务院办公厅关于…的通知》（国办发〔2020〕6号）精神，现将有关措施印发给你们。
+枣庄市人民政府
+2020年3月5日
+（此件公开发布）"""
+
+
+def test_city_document_from_text():
+    assert extract_metadata(raw(CITY_DOC)) == {
+        "title": "枣庄市人民政府关于印发枣庄市支持企业复工复产若干措施的通知",
+        "doc_number": "枣政发〔2020〕3号",
+        "issuer": "枣庄市人民政府",
+        "written_date": "2020-03-05",
+        "publish_date": None,
+    }
+
+
+def test_cited_number_in_body_is_not_the_documents_own():
+    text = "关于做好复工复产工作的通知\n各县区：\n根据国办发〔2020〕6号文件精神，现通知如下。\n某某县人民政府\n2020年2月20日"
+    meta = extract_metadata(raw(text))
+    assert meta["doc_number"] is None
+    assert meta["issuer"] == "某某县人民政府"
+
+
+def test_explicit_metadata_wins_and_is_normalised():
+    meta = extract_metadata(raw(
+        CITY_DOC, title="  枣庄市人民政府关于印发 若干措施的通知 ", doc_number="枣政发[2020]3号",
+        issuer="枣庄市人民政府 枣庄市财政局", written_date="2020年03月05日",
+        publish_date="2020-03-06 10:00"))
+    assert meta["title"] == "枣庄市人民政府关于印发 若干措施的通知"
+    assert meta["doc_number"] == "枣政发〔2020〕3号"
+    assert meta["issuer"] == "枣庄市人民政府、枣庄市财政局"
+    assert meta["written_date"] == "2020-03-05"
+    assert meta["publish_date"] == "2020-03-06"
+
+
+def test_explicit_placeholder_number_is_none_and_odd_number_kept():
+    assert extract_metadata(raw("关于…的通知", doc_number="无"))["doc_number"] is None
+    assert extract_metadata(raw("关于…的通知", doc_number="京政办字第3号"))["doc_number"] == "京政办字第3号"
+
+
+def test_two_issuers_in_title_joined_with_dunhao():
+    text = "山东省人力资源和社会保障厅 山东省财政厅关于做好失业保险稳岗返还工作的通知\n鲁人社字〔2020〕8号\n各市："
+    meta = extract_metadata(raw(text))
+    assert meta["issuer"] == "山东省人力资源和社会保障厅、山东省财政厅"
+    assert meta["doc_number"] == "鲁人社字〔2020〕8号"
+
+
+def test_issuer_from_signature_and_header():
+    signature_only = "关于开展专项检查的通知\n各单位：\n请认真落实。\n国务院 中央军委\n一九九六年十一月五日"
+    assert extract_metadata(raw(signature_only))["issuer"] == "国务院、中央军委"
+    assert extract_metadata(raw(signature_only))["written_date"] == "1996-11-05"
+    header_only = "枣庄市人民政府文件\n枣政发〔2020〕3号\n关于印发…的通知\n各区：\n正文。"
+    assert extract_metadata(raw(header_only))["issuer"] == "枣庄市人民政府"
+
+
+def test_decree_layout():
+    text = ("中华人民共和国国务院令\n第706号\n《专利代理条例》已经国务院常务会议修订通过，现予公布。\n"
+            "总理 李克强\n2018年11月6日\n专利代理条例\n第一章 总 则\n第一条 为了规范专利代理行为……")
+    assert extract_metadata(raw(text)) == {
+        "title": "专利代理条例", "doc_number": "国令第706号", "issuer": "国务院",
+        "written_date": "2018-11-06", "publish_date": None}
+
+
+def test_title_split_over_lines_and_letter_spaced():
+    assert find_title(["国务院办公厅关于调整国务院第二次", "全国污染源普查领导小组组成人员的通知",
+                       "国办函〔2018〕74号"]) == "国务院办公厅关于调整国务院第二次全国污染源普查领导小组组成人员的通知"
+    assert find_title(["国务院办公厅关于印发", "国 家 粮 食 应 急 预 案 的 函", "国办函〔2005〕57号"]) == \
+        "国务院办公厅关于印发国家粮食应急预案的函"
+    # a line break inside 《…》 does not end the title
+    assert find_title(["国务院关于暂时调整实施《中华人民共和国药品管理法", "实施条例》有关规定的决定"]) == \
+        "国务院关于暂时调整实施《中华人民共和国药品管理法实施条例》有关规定的决定"
+
+
+def test_title_markdown_and_fallback():
+    assert find_title(["# 中华人民共和国专利法", "第一条 ……"]) == "中华人民共和国专利法"
+    long_line = "今年以来，我市认真贯彻落实党中央国务院决策部署，统筹推进疫情防控和经济社会发展工作，取得了明显成效，" * 2
+    assert find_title([long_line]) == long_line[:60]
+    assert extract_metadata(raw(""))["title"] is None
+
+
+def test_signature_prefers_first_signed_date_over_forwarded_report():
+    lines = ["国务院办公厅转发国家地震局关于…的通知", "国办发〔1997〕2号", "各省：", "现转发给你们。",
+             "国务院办公厅", "一九九七年二月四日", "关于…的报告", "……", "国家地震局", "一九九七年一月二十日"]
+    assert find_signature(lines) == ("国务院办公厅", "1997-02-04")
+
+
+def test_publish_date_stated_in_text():
+    meta = extract_metadata(raw("关于…的通知\n发布时间：2019年1月30日\n正文"))
+    assert meta["publish_date"] == "2019-01-30"
+    assert meta["written_date"] is None
+
+
+def test_flattened_text_with_spaces_for_line_breaks():
+    text = ("国务院办公厅关于印发 国 家 粮 食 应 急 预 案 的 函 国办函〔2005〕57号 各省、自治区、直辖市人民政府： "
+            "《国家粮食应急预案》已经国务院同意，现印发给你们，请认真实施。 国务院办公厅 二〇〇五年六月十一日")
+    meta = extract_metadata(raw(text))
+    assert meta["title"] == "国务院办公厅关于印发国家粮食应急预案的函"
+    assert meta["doc_number"] == "国办函〔2005〕57号"
+    assert meta["issuer"] == "国务院办公厅"
+    assert meta["written_date"] == "2005-06-11"
+
+
+def test_own_number_only_from_head():
+    assert find_own_doc_number(["关于…的通知", "各省：", "根据国办发〔2020〕6号……"]) is None
+    assert find_own_doc_number(["山东省医疗保险事业中心文件鲁医保中心发〔2020〕11号关于…的通知"]) == \
+        "鲁医保中心发〔2020〕11号"
+
+
+# --- gov.cn ground truth: the jsonl `text` is the flattened body (spaces for line breaks)
+
+
+def _govcn_rows() -> list[dict]:
+    if not GOVCN.exists():
+        pytest.skip(f"real data not available: {GOVCN} (expected beside the project in ../shared/data)")
+    return [json.loads(line) for line in GOVCN.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_govcn_flattened_text_metadata_from_text_alone():
+    """Text only, no 信息表: every field right on every page (one gov.cn date disagrees with the page)."""
+    misses = []
+    rows = _govcn_rows()
+    for row in rows:
+        meta = extract_metadata(raw(row["text"]))
+        expected = {
+            "title": row["title"],
+            "doc_number": normalize_doc_number(row["release_number"]),
+            "issuer": row["release_office"],
+            "written_date": parse_chinese_date(row["written_date"]),
+        }
+        for key, value in expected.items():
+            if key == "written_date" and row["html_file"] in SIGNATURE_DISAGREES_WITH_GOVCN:
+                continue
+            if meta[key] != value:
+                misses.append((row["html_file"], key, meta[key], value))
+    assert len(rows) == 40
+    assert misses == []

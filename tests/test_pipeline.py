@@ -1,0 +1,158 @@
+"""The ingest pipeline on real files in temporary folders: incremental runs, IDs, overrides."""
+import json
+import os
+
+import pytest
+
+from indexer.pipeline import ingest
+from policy_search import open_service
+from policy_search.catalog import Catalog
+from policy_search.settings import DataPaths
+
+from helpers import write_policy
+
+NOTICE = """枣庄市人民政府关于支持企业复工复产的若干措施（示例）
+枣政发〔2020〕3号
+各区（市）人民政府，市政府各部门：
+为支持企业复工复产，现提出以下措施。
+一、对复工复产的小微企业给予一次性补贴5000元。
+二、落实稳岗返还政策，返还上年度失业保险费的50%。
+枣庄市人民政府
+2020年3月5日
+"""
+
+
+def ids_by_title(data_dir):
+    with open_service(data_dir) as service:
+        return {p.title: p.id for p in service.list_policies()}
+
+
+def test_reingest_is_incremental_and_ids_are_stable(tmp_path, data_dir):
+    folder = tmp_path / "batch"
+    write_policy(folder, "a.txt", NOTICE)
+    write_policy(folder, "b.md", "# 峄城区关于房租减免的通知（示例）\n对个体工商户减免三个月房租。\n峄城区人民政府\n2020年2月20日")
+    first = ingest([folder], data_dir)
+    assert (first.added, first.updated, first.unchanged, first.failed) == (2, 0, 0, [])
+    ids = ids_by_title(data_dir)
+
+    second = ingest([folder], data_dir)
+    assert (second.added, second.updated, second.unchanged) == (0, 0, 2)
+
+    write_policy(folder, "b.md", "# 峄城区关于房租减免的通知（示例）\n对个体工商户减免六个月房租。\n峄城区人民政府\n2020年2月20日")
+    third = ingest([folder], data_dir)
+    assert (third.added, third.updated, third.unchanged) == (0, 1, 1)
+    assert ids_by_title(data_dir) == ids
+    with open_service(data_dir) as service:
+        assert service.search("六个月房租").total == 1
+
+
+def test_same_document_gets_same_id_in_a_fresh_data_dir(tmp_path):
+    folder = tmp_path / "batch"
+    write_policy(folder, "a.txt", NOTICE)
+    ingest([folder], tmp_path / "one")
+    os.rename(folder / "a.txt", folder / "renamed.txt")
+    ingest([folder], tmp_path / "two")
+    assert ids_by_title(tmp_path / "one") == ids_by_title(tmp_path / "two")
+
+
+def test_metadata_is_extracted(tmp_path, data_dir):
+    write_policy(tmp_path / "b", "a.txt", NOTICE)
+    ingest([tmp_path / "b"], data_dir)
+    with open_service(data_dir) as service:
+        (policy,) = service.list_policies()
+    assert policy.title == "枣庄市人民政府关于支持企业复工复产的若干措施（示例）"
+    assert policy.doc_number == "枣政发〔2020〕3号"
+    assert policy.issuer == "枣庄市人民政府"
+    assert policy.written_date == "2020-03-05"
+    assert policy.source.format == "txt" and len(policy.source.sha256) == 64
+
+
+def test_sidecar_overrides_extracted_fields(tmp_path, data_dir):
+    path = write_policy(tmp_path / "b", "a.txt", NOTICE)
+    sidecar = path.with_name("a.txt.meta.json")
+    sidecar.write_text(json.dumps({"title": "改过的标题（示例）", "publish_date": "2020年3月9日",
+                                   "level": "municipal", "region": "枣庄市", "topics": ["复工复产"]},
+                                  ensure_ascii=False), encoding="utf-8")
+    ingest([tmp_path / "b"], data_dir)
+    with open_service(data_dir) as service:
+        (policy,) = service.list_policies()
+    assert policy.title == "改过的标题（示例）"
+    assert policy.publish_date == "2020-03-09"
+    assert policy.topics == ["复工复产"] and policy.region.name == "枣庄市"
+    assert policy.provenance["title"] == "given" and policy.provenance["doc_number"] == "extracted"
+
+    sidecar.write_text(json.dumps({"title": "再次修改（示例）"}, ensure_ascii=False), encoding="utf-8")
+    report = ingest([tmp_path / "b"], data_dir)
+    assert report.updated == 1, "a changed sidecar alone must update the policy"
+
+
+def test_manifest_overrides_and_broken_sidecar_warns(tmp_path, data_dir):
+    folder = tmp_path / "b"
+    write_policy(folder, "a.txt", NOTICE)
+    (folder / "manifest.csv").write_text("file,title,doc_number,topics\na.txt,清单标题（示例）,,稳岗就业;复工复产\n",
+                                         encoding="utf-8")
+    (folder / "a.txt.meta.json").write_text("{not json", encoding="utf-8")
+    report = ingest([folder], data_dir)
+    assert report.added == 1 and report.failed == []
+    assert any("sidecar" in w["warning"] for w in report.warnings)
+    with open_service(data_dir) as service:
+        (policy,) = service.list_policies()
+    assert policy.title == "清单标题（示例）" and policy.topics == ["稳岗就业", "复工复产"]
+
+
+def test_changed_identity_leaves_an_alias(tmp_path, data_dir):
+    path = write_policy(tmp_path / "b", "a.txt", NOTICE)
+    ingest([tmp_path / "b"], data_dir)
+    (old_id,) = ids_by_title(data_dir).values()
+    path.write_text(NOTICE.replace("枣政发〔2020〕3号", "枣政发〔2020〕4号"), encoding="utf-8")
+    ingest([tmp_path / "b"], data_dir)
+    (new_id,) = ids_by_title(data_dir).values()
+    assert new_id != old_id
+    with open_service(data_dir) as service:
+        assert service.get(old_id).policy.id == new_id
+
+
+def test_bulk_tsv_and_jsonl(tmp_path, data_dir):
+    folder = tmp_path / "bulk"
+    write_policy(folder, "rows.tsv", "docid\ttext\nabc123\t关于稳岗返还的通知（示例） 正文内容。\nbad\t\n")
+    write_policy(folder, "rows.jsonl", json.dumps({"id": "j-1", "text": "以工代训补贴（示例）", "level": "county",
+                                                    "region": "峄城区", "doc_number": "峄政发[2020]2号"},
+                                                   ensure_ascii=False) + "\n{oops\n")
+    report = ingest([folder], data_dir)
+    assert report.added == 2
+    assert sorted(f["path"].rsplit(":", 1)[1] for f in report.failed) == ["2", "3"]
+    with open_service(data_dir) as service:
+        policy = service.get("j-1").policy
+        assert policy.doc_number == "峄政发〔2020〕2号" and policy.level == "county"
+        assert service.get("abc123").policy.text.startswith("关于稳岗返还")
+
+
+def test_dry_run_writes_nothing(tmp_path, data_dir):
+    write_policy(tmp_path / "b", "a.txt", NOTICE)
+    report = ingest([tmp_path / "b"], data_dir, dry_run=True)
+    assert report.added == 1 and report.dry_run
+    assert not DataPaths(data_dir).index_dir.exists()
+
+
+def test_missing_path_is_a_clear_error(tmp_path, data_dir):
+    from policy_search.errors import ConfigurationError
+    with pytest.raises(ConfigurationError, match="no such file"):
+        ingest([tmp_path / "nope"], data_dir)
+
+
+def test_pending_rows_are_redone_on_the_next_run(tmp_path, data_dir):
+    """A run killed between the catalog write and the index commit is completed next time."""
+    write_policy(tmp_path / "b", "a.txt", NOTICE)
+    ingest([tmp_path / "b"], data_dir)
+    paths = DataPaths(data_dir)
+    catalog = Catalog(paths.catalog_file)
+    (policy_id,) = catalog.active_ids()
+    policy = catalog.get_policy(policy_id)
+    policy.title = "只写进了目录的新标题（示例）"
+    with catalog.transaction():
+        catalog.put_policy(policy)  # as a killed run leaves it: catalog written, index not
+    catalog.close()
+    report = ingest([tmp_path / "b"], data_dir)
+    assert report.recovered == 1
+    with open_service(data_dir) as service:
+        assert service.search("只写进了目录的新标题").total == 1
