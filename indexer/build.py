@@ -1,14 +1,13 @@
 """From what a parser read (plus any given metadata) to a :class:`Policy`."""
 from __future__ import annotations
 
-from policy_search.dates import parse_chinese_date
 from policy_search.docnumber import normalize_doc_number
 from policy_search.errors import DocumentError, EmptyDocumentError
 from policy_search.ids import policy_id
 from policy_search.models import LEVEL_NAMES_ZH, LEVELS, Policy, Region, SourceFile
 
 from .classify import classify
-from .extract import extract_metadata
+from .extract import extract_metadata, normalize_date
 from .parsers.base import MAX_TEXT_CHARS, RawDocument
 
 _LEVEL_ALIASES = {**{zh: code for code, zh in LEVEL_NAMES_ZH.items()},
@@ -43,7 +42,7 @@ def _normalise_given(given: dict, warnings: list[str]) -> dict:
         out["doc_number"] = normalize_doc_number(str(out["doc_number"])) or str(out["doc_number"]).strip()
     for key in ("written_date", "publish_date"):
         if out.get(key):
-            iso = parse_chinese_date(str(out[key]))
+            iso = normalize_date(out[key])
             if iso is None:
                 warnings.append(f"given {key} {out[key]!r} is not a date; ignored")
                 out.pop(key)

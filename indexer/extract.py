@@ -7,19 +7,22 @@ with several organs joined by ``、`` (``国务院、中央军委``, gov.cn's ow
 
 Rules for the text, in the order of a 公文's layout:
 
-* **title** — a Markdown ``# 标题`` first line; else the first line, or two
-  to four consecutive lines joined (titles are often broken over lines), in
-  the first 15 lines that ends in a document type (通知, 意见, 办法, 条例, 批复,
-  函 … optionally followed by （试行） and the like), skipping the header
-  (``XX文件``, ``XX令``, ``第N号``, the 文号, urgency marks); else the first line
-  cut to 60 characters.
+* **title** — a Markdown ``# 标题`` first line; else, skipping the header
+  (``XX文件``, ``XX令``, ``第N号``, the 文号, urgency marks, dates), the first
+  body line, or two to four lines joined (titles are often broken over
+  lines; brackets must balance), that ends in a document type (通知, 意见,
+  办法, 条例, 批复, 函 … optionally followed by （试行） and the like). A decree
+  (``XX令``) may put its title after the signed preamble. Else the first line
+  with six or more Chinese characters, cut to 60. Text flattened onto one
+  line with spaces for line breaks is split on the spaces first.
 * **doc_number** — the first 文号 in the head of the document: the lines
   before the salutation (the first line ending in ：), at most 8 lines and 300
   characters. A 文号 cited further down ("根据国办发〔2020〕6号文件") is never
   taken as the document's own; a document whose head has none gets None.
-* **issuer** — from the title ("国务院办公厅关于…" → 国务院办公厅); else from
-  the first signature (organ-name lines right above a date line); else from
-  the header (``XX文件``, ``中华人民共和国国务院令`` → 国务院).
+* **issuer** — from the title, the organ names before 关于/转发/印发/批转/对
+  ("国务院办公厅转发…" → 国务院办公厅); else from the first signature (organ-name
+  lines right above a date line); else from the header (``XX文件``,
+  ``中华人民共和国国务院令`` → 国务院). Several organs are joined by 、.
 * **written_date** (成文日期) — the first date line that follows a signature
   (an organ name, or "总理 李克强" in a decree); else the last date line.
 * **publish_date** — only when the text states it: 发布日期/发布时间/公布日期.

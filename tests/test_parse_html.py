@@ -160,6 +160,12 @@ def test_head_hints():
     assert doc.metadata == {"title": "关于某事的通知", "publish_date": "2020-02-05 10:00"}
     doc = parse_bytes(page("<p>正文内容</p>", '<meta charset="utf-8"><title>关于某事的通知 - 某某市人民政府网</title>'))
     assert doc.metadata["title"] == "关于某事的通知"
+    # a bare site name is no document title; a headline the body repeats is
+    doc = parse_bytes(page("<p>正文内容</p>", '<meta charset="utf-8"><title>某某市人民政府门户网站</title>'))
+    assert "title" not in doc.metadata
+    doc = parse_bytes(page("<h1>天津推出金融服务助企业复工</h1><p>正文内容</p>",
+                           '<meta charset="utf-8"><title>天津推出金融服务助企业复工_某某网</title>'))
+    assert doc.metadata["title"] == "天津推出金融服务助企业复工"
 
 
 def test_info_table_read_and_removed():

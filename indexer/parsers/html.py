@@ -6,6 +6,12 @@ containers such as ``TRS_Editor``); otherwise from ``<article>``/``<main>`` or
 the whole ``<body>``, after navigation, footers, share bars and link lists are
 removed. Block elements become line breaks, one paragraph a line.
 
+``metadata`` gets, as found (extract.py normalises): title, doc_number,
+issuer, written_date, publish_date, index_number and subject (主题分类) from a
+信息表, which is then removed from the page; else title from ``<meta
+name="ArticleTitle">`` or a ``<title>`` without its site name, and
+publish_date from ``<meta name="PubDate">`` or a "发布时间：" on the page.
+
 lxml's HTML parser never fetches or expands external entities. Markup nested
 deeper than libxml2's limit is refused with a :class:`DocumentError` instead
 of being silently cut short.
@@ -55,6 +61,8 @@ _JUNK_ATTR = re.compile(
     r"position|location|tools|btns|print|fontsize|banner|bottom|top-?bar",
     re.I,
 )
+#: Inside a known content container only these id/class words mark furniture.
+_JUNK_ATTR_IN_CONTENT = re.compile(r"share|qr_?code|qr_container|toolbar|fontsize|btns", re.I)
 #: Short blocks starting like this are page furniture (generic pages only).
 _CHROME_TEXT = re.compile(
     r"^\s*(?:当前位置|您当前的位置|您现在的位置|您的位置|所在位置|字号\s*[:：]|【?打印|【?关闭|"
@@ -188,21 +196,27 @@ def _build_tree(text: str):
     return root
 
 
-def _head_hints(root) -> dict:
-    """Title and publish date hints from ``<meta>`` and ``<title>``."""
+def _head_hints(root) -> tuple[dict, str | None]:
+    """Hints from ``<meta>`` (ArticleTitle, PubDate …), and the cleaned ``<title>``."""
     hints: dict = {}
     for meta in root.iter("meta"):
         key = _META_HINTS.get((meta.get("name") or "").strip().lower())
         content = (meta.get("content") or "").strip()
         if key and content and key not in hints:
             hints[key] = content
-    if "title" not in hints:
-        title_el = root.find(".//title")
-        if title_el is not None:
-            title = clean_page_title(_own_text(title_el))
-            if len(title) >= 4:
-                hints["title"] = title
-    return hints
+    title_el = root.find(".//title")
+    page_title = clean_page_title(_own_text(title_el)) if title_el is not None else ""
+    return hints, (page_title if len(page_title) >= 4 else None)
+
+
+def _trust_page_title(page_title: str, lines: list[str]) -> bool:
+    """A ``<title>`` counts as the document's title if it reads like one or the body repeats it.
+
+    This keeps a bare site name ("某某市人民政府门户网站") out of the metadata.
+    """
+    if _DOC_TITLE_END.search(page_title):
+        return True
+    return _WS.sub("", page_title) in _WS.sub("", "".join(lines[:10]))
 
 
 def _info_label(text: str) -> str | None:
@@ -289,8 +303,8 @@ def _is_chrome(el, tag: str, in_article: bool, stats: dict, page_chars: int,
         return False
     if tag in _PAGE_CHROME and not (in_article and tag in ("header", "footer")):
         return True
-    attrs = f"{el.get('id') or ''} {el.get('class') or ''}"
-    if attrs.strip() and _JUNK_ATTR.search(attrs):
+    attrs = f"{el.get('id') or ''} {el.get('class') or ''}".strip()
+    if attrs and (_JUNK_ATTR if generic else _JUNK_ATTR_IN_CONTENT).search(attrs):
         return True
     if not generic:
         return False
@@ -428,7 +442,7 @@ def parse_bytes(data: bytes, source_path: Path | None = None) -> RawDocument:
     text, warnings = decode_html(data)
     try:
         root = _build_tree(text)
-        metadata = _head_hints(root)
+        metadata, page_title = _head_hints(root)
         for key, value in _page_hints(root).items():
             metadata.setdefault(key, value)
         metadata.update(read_info_table(root))
@@ -439,7 +453,7 @@ def parse_bytes(data: bytes, source_path: Path | None = None) -> RawDocument:
         if container is not None:
             _drop_chrome(container, generic=False)
             lines = html_to_lines(container)
-            heading = _outside_heading(root, container, metadata.get("title"))
+            heading = _outside_heading(root, container, metadata.get("title") or page_title)
             if heading and _WS.sub("", "".join(heading)) not in _WS.sub("", "".join(lines[:4])):
                 lines[:0] = heading
         else:
@@ -448,6 +462,8 @@ def parse_bytes(data: bytes, source_path: Path | None = None) -> RawDocument:
     except RecursionError as exc:
         raise DocumentError("the HTML is nested too deeply to read",
                             hint="the markup is probably broken or hostile") from exc
+    if "title" not in metadata and page_title and _trust_page_title(page_title, lines):
+        metadata["title"] = page_title
     body_text = "\n".join(lines)
     if not body_text:
         raise EmptyDocumentError("the HTML page has no text outside its markup")
