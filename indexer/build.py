@@ -15,6 +15,7 @@ _LEVEL_ALIASES = {**{zh: code for code, zh in LEVEL_NAMES_ZH.items()},
                   "县级": "county", "区级": "county"}
 _METADATA_FIELDS = ("title", "doc_number", "issuer", "written_date", "publish_date")
 _TAG_FIELDS = ("level", "region", "topics", "industries")
+_WEAK_TITLE_FORMATS = ("pdf", "docx")
 
 
 def normalise_level(value) -> str | None:
@@ -71,14 +72,18 @@ def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple
     if len(raw.text) > MAX_TEXT_CHARS:
         raise DocumentError(f"the text is over {MAX_TEXT_CHARS:,} characters",
                             hint="split the document into its parts")
-    given = _normalise_given({**raw.metadata, **overrides}, warnings)
+    file_metadata = dict(raw.metadata)
+    # A title embedded in PDF or Word properties is often a template's or a file name's:
+    # the title printed at the top of the text is preferred, the embedded one is a fallback.
+    embedded_title = file_metadata.pop("title", None) if raw.format in _WEAK_TITLE_FORMATS else None
+    given = _normalise_given({**file_metadata, **overrides}, warnings)
     raw_for_extract = RawDocument(text=raw.text, format=raw.format,
                                   metadata={k: v for k, v in given.items() if k in _METADATA_FIELDS},
                                   warnings=[], source_path=raw.source_path)
     extracted = extract_metadata(raw_for_extract)
     fields = {key: given.get(key) or extracted.get(key) for key in _METADATA_FIELDS}
     if not fields["title"]:
-        fields["title"] = raw.text.strip().split("\n", 1)[0][:60]
+        fields["title"] = embedded_title or raw.text.strip().split("\n", 1)[0][:60]
     tags = classify(fields["title"], raw.text, fields["issuer"], fields["doc_number"])
     for key in _TAG_FIELDS:
         if key in given:

@@ -46,7 +46,7 @@ _TITLE_TYPES = (
     "通知", "意见", "办法", "措施", "决定", "方案", "规定", "条例", "公告", "通告", "通报",
     "批复", "复函", "函", "报告", "请示", "纪要", "细则", "规则", "规划", "纲要", "指引",
     "指南", "计划", "要点", "答复", "决议", "命令", "法", "章程", "标准", "公报", "清单",
-    "目录", "制度", "预案", "议案", "建议", "说明", "批示", "令",
+    "目录", "制度", "预案", "议案", "建议", "说明", "批示", "令", "预算", "决算",
 )
 _TITLE_END = re.compile(
     "(?:%s)(?:[（(〔][^（()）〔〕]{1,20}[)）〕])*$" % "|".join(
@@ -63,6 +63,8 @@ _PERSON_SIGNATURE = re.compile(r"^(?:总理|副总理|主席|部长|局长|主�
 _PUBLISH_LABEL = re.compile(r"(?:发布日期|发布时间|公布日期|发文日期|印发日期)\s*[:：]?\s*")
 _PLACEHOLDERS = {"", "无", "/", "-", "—", "－", "暂无", "null", "none"}
 _HEAD_LINES = 8
+#: A head line that cites another document (《…》, 根据 …) does not carry the document's own 文号.
+_CITING = re.compile(r"《|根据|依据|按照|参照|依照")
 _HEAD_CHARS = 300
 _TITLE_WINDOW = 15
 
@@ -176,6 +178,8 @@ def _title_candidate(lines: list[str]) -> str | None:
     """The lines joined as a title if they end in a document type and read like one."""
     if any(line.rstrip().endswith((":", "：", "。", "；", ";")) for line in lines):
         return None
+    if len(lines) > 1 and lines[-1].strip() == "目录":
+        return None  # a table of contents heading, not the end of the title
     joined = lines[0].strip()
     for prev, line in zip(lines, lines[1:]):  # two organ lines keep a space between them
         joined += (" " if _is_organ(prev.strip()) and _is_organ(line.strip()) else "") + line.strip()
@@ -302,6 +306,8 @@ def find_own_doc_number(lines: list[str]) -> str | None:
     '国办发〔2020〕6号'
     >>> find_own_doc_number(["关于…的通知", "各省：", "根据国办发〔2020〕6号文件……"]) is None
     True
+    >>> find_own_doc_number(["年度报告", "本报告根据《条例》（国令第711号）编制。"]) is None
+    True
     """
     head: list[str] = []
     size = 0
@@ -312,7 +318,8 @@ def find_own_doc_number(lines: list[str]) -> str | None:
         size += len(line)
         if size >= _HEAD_CHARS:
             break
-    found = find_doc_numbers("\n".join(head)[:_HEAD_CHARS])
+    own_lines = [line for line in head if not _CITING.search(line)]
+    found = find_doc_numbers("\n".join(own_lines)[:_HEAD_CHARS])
     return found[0] if found else None
 
 

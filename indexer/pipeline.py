@@ -161,10 +161,13 @@ def _ingest_one(writer, source: Source, report: BatchReport, seen: dict[str, str
     with writer.transaction():
         new_ids = []
         for policy in parsed.policies:
-            if policy.id in seen and seen[policy.id] != source.display:
+            duplicate = policy.id in seen and seen[policy.id] != source.display
+            if duplicate:
                 report.warn(source.display, f"same policy as {seen[policy.id]} (id {policy.id}); this copy replaces it")
             seen[policy.id] = source.display
-            report.count(writer.put(policy))
+            action = writer.put(policy)
+            if not duplicate:
+                report.count(action)
             new_ids.append(policy.id)
         if known:
             _retire_vanished(writer, known["policy_ids"], new_ids, report, source.display)

@@ -6,6 +6,8 @@ links and printed QR codes keep working after a rebuild:
 * a bulk record's own ``id``/``docid`` is kept when it is URL-safe;
 * otherwise the canonical 文号 decides;
 * otherwise the normalised title and issuer;
+* with no issuer known, the title and the opening of the text (titles
+  such as 政府工作报告 are shared by many documents);
 * as a last resort the normalised text.
 """
 from __future__ import annotations
@@ -59,6 +61,9 @@ def policy_id(*, given_id: str | None = None, doc_number: str | None = None,
     if doc_number:
         return digest_id("doc", normalise_key(doc_number))
     title_key = normalise_key(title or "")
-    if title_key:
-        return digest_id("title", f"{title_key}|{normalise_key(issuer or '')}")
+    issuer_key = normalise_key(issuer or "")
+    if title_key and issuer_key:
+        return digest_id("title", f"{title_key}|{issuer_key}")
+    if title_key:  # a bare title is often generic (政府工作报告): the opening text tells them apart
+        return digest_id("title-text", f"{title_key}|{normalise_key(text or '')[:300]}")
     return digest_id("text", normalise_key(text or "")[:2000])
