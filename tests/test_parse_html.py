@@ -20,7 +20,9 @@ from policy_search.errors import (
     UnsupportedFormatError,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from helpers import SHARED_DATA, SHARED_MISSING
+
+DATA = SHARED_DATA
 GOVCN = DATA / "govcn"
 #: gov.cn states 2004-04-17 as 成文日期, the page's own signature reads 二〇〇四年四月二十七日.
 SIGNATURE_DISAGREES_WITH_GOVCN = {"html/content_5351624.html"}

@@ -22,10 +22,12 @@ from policy_search.errors import (
     UnsupportedFormatError,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from helpers import SHARED_DATA, SHARED_MISSING
+
+DATA_DIR = SHARED_DATA
 PDF_DIR = DATA_DIR / "pdf"
 REAL_PDFS = sorted(PDF_DIR.glob("*.pdf")) if PDF_DIR.is_dir() else []
-NO_DATA = "../shared/data not found: real-data tests need the shared folder beside the repo"
+NO_DATA = SHARED_MISSING
 needs_data = pytest.mark.skipif(not REAL_PDFS, reason=NO_DATA)
 #: Parameters for the per-file tests: the files, or one placeholder that is skipped with the reason.
 REAL_PDFS_PARAMS = REAL_PDFS or [pytest.param(None, marks=pytest.mark.skip(reason=NO_DATA))]

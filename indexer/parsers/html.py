@@ -24,8 +24,8 @@ from pathlib import Path
 
 import lxml.etree
 import lxml.html
-from charset_normalizer import from_bytes
 
+from indexer.textcodec import bom_encoding, detect_encoding
 from indexer.parsers.base import MAX_FILE_BYTES, MAX_TEXT_CHARS, RawDocument
 from policy_search.errors import (
     DecodingError,
@@ -37,13 +37,6 @@ from policy_search.errors import (
 
 __all__ = ["parse", "parse_bytes", "decode_html", "clean_page_title"]
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _GB_LABELS = {"gb2312", "gbk", "gb_2312-80", "gb2312-80", "x-gbk", "cp936", "ms936",
@@ -120,9 +113,9 @@ def decode_html(data: bytes) -> tuple[str, list[str]]:
     >>> decode_html('<meta charset="gb2312"><p>通知</p>'.encode("gbk"))[0][-9:]
     '<p>通知</p>'
     """
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom):].decode(codec, errors="replace"), []
+    by_bom = bom_encoding(data)
+    if by_bom:
+        return data.decode(by_bom, errors="replace"), []
     warnings: list[str] = []
     m = _META_CHARSET.search(data[:8192])
     declared = _codec_for(m.group(1).decode("ascii", "replace")) if m else None
@@ -136,17 +129,11 @@ def decode_html(data: bytes) -> tuple[str, list[str]]:
             if text.count("\ufffd") <= max(2, len(text) // 1000):
                 return text, warnings + [f"a few bytes are not valid {declared}; replaced"]
             warnings.append(f"declared charset {declared} does not fit the bytes; detecting")
-    try:
-        return data.decode("utf-8"), warnings
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data[:2_000_000]).best()
-    codec = _codec_for(best.encoding) if best is not None else None
-    if codec is None:
-        raise DecodingError("cannot work out the text encoding of this HTML file",
-                            hint="save the page as UTF-8 or declare its charset in a <meta> tag")
+    codec = detect_encoding(data)
     text = data.decode(codec, errors="replace")
-    return text, warnings + [f"encoding detected as {codec}"]
+    if codec != "utf-8":
+        warnings.append(f"encoding detected as {codec}")
+    return text, warnings
 
 
 def clean_page_title(title: str) -> str:
