@@ -18,7 +18,7 @@ class MarkerFormatter(Formatter):
 
 
 def split_marks(marked: str) -> tuple[str, list[list[int]]]:
-    """Plain snippet text and the [start, end) offsets of its matched words.
+    """Plain one-line snippet text and the [start, end) offsets of its matched words.
 
     >>> split_marks("申请\\ue000稳岗返还\\ue001的条件")
     ('申请稳岗返还的条件', [[2, 6]])
@@ -37,7 +37,7 @@ def split_marks(marked: str) -> tuple[str, list[list[int]]]:
         else:
             text.append(char)
             length += 1
-    return "".join(text), marks
+    return "".join(text).replace("\n", " "), marks
 
 
 def opening(text: str, limit: int = SNIPPET_CHARS) -> str:
