@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from policy_search.docnumber import normalize_doc_number
-from policy_search.errors import DocumentError, EmptyDocumentError
+from policy_search import divisions
+from policy_search.errors import DocumentError, EmptyDocumentError, QueryError
 from policy_search.ids import policy_id
 from policy_search.models import LEVEL_NAMES_ZH, LEVELS, Policy, Region, SourceFile
 
-from .classify import classify
+from .classify import TAG_FIELDS, classify
 from .extract import extract_metadata, normalize_date
 from .parsers.base import MAX_TEXT_CHARS, RawDocument
 
@@ -14,7 +15,6 @@ _LEVEL_ALIASES = {**{zh: code for code, zh in LEVEL_NAMES_ZH.items()},
                   "国家级": "central", "省": "provincial", "市": "municipal", "区县": "county",
                   "县级": "county", "区级": "county"}
 _METADATA_FIELDS = ("title", "doc_number", "issuer", "written_date", "publish_date")
-_TAG_FIELDS = ("level", "region", "topics", "industries")
 _WEAK_TITLE_FORMATS = ("pdf", "docx")
 
 
@@ -36,12 +36,26 @@ def _as_list(value) -> list[str]:
     return [str(v).strip() for v in value or [] if str(v).strip()]
 
 
+def _given_region(value, warnings: list[str]) -> Region:
+    """A given region completed from the division table (code and path) when it is known."""
+    region = Region.from_value(value)
+    if region.code and region.path:
+        return region
+    if region.name in ("全国", "中央", "国家"):
+        return divisions.NATIONAL
+    try:
+        return divisions.region_of(divisions.resolve(region.code or region.name))
+    except QueryError as exc:
+        warnings.append(f"given region {region.name or region.code!r} kept as written: {exc}")
+        return region
+
+
 def _normalise_given(given: dict, warnings: list[str]) -> dict:
     """Given values in their canonical forms, with a warning for each that is not usable."""
     out = dict(given)
     if out.get("doc_number"):
         out["doc_number"] = normalize_doc_number(str(out["doc_number"])) or str(out["doc_number"]).strip()
-    for key in ("written_date", "publish_date"):
+    for key in ("written_date", "publish_date", "valid_until"):
         if out.get(key):
             iso = normalize_date(out[key])
             if iso is None:
@@ -57,7 +71,7 @@ def _normalise_given(given: dict, warnings: list[str]) -> dict:
         else:
             out["level"] = level
     if "region" in out:
-        out["region"] = Region.from_value(out["region"])
+        out["region"] = _given_region(out["region"], warnings)
     for key in ("topics", "industries"):
         if key in out:
             out[key] = _as_list(out[key])
@@ -84,19 +98,21 @@ def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple
     fields = {key: given.get(key) or extracted.get(key) for key in _METADATA_FIELDS}
     if not fields["title"]:
         fields["title"] = embedded_title or raw.text.strip().split("\n", 1)[0][:60]
-    tags = classify(fields["title"], raw.text, fields["issuer"], fields["doc_number"])
-    for key in _TAG_FIELDS:
+    tags = classify(fields["title"], raw.text, fields["issuer"], fields["doc_number"],
+                    fields["written_date"], fields["publish_date"])
+    for key in TAG_FIELDS:
         if key in given:
             tags[key] = given[key]
     provenance = {}
     for key in _METADATA_FIELDS:
         if fields.get(key):
             provenance[key] = "given" if given.get(key) else "extracted"
-    for key in _TAG_FIELDS:
+    for key in TAG_FIELDS:
         provenance[key] = "given" if key in given else "inferred"
     new_id = policy_id(given_id=given.get("id"), doc_number=fields["doc_number"],
                        title=fields["title"], issuer=fields["issuer"], text=raw.text)
     policy = Policy(id=new_id, text=raw.text, url=given.get("url"), source=source,
                     level=tags["level"], region=tags["region"], topics=tags["topics"],
-                    industries=tags["industries"], provenance=provenance, **fields)
+                    industries=tags["industries"], valid_until=tags["valid_until"],
+                    provenance=provenance, **fields)
     return policy, warnings

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .models import Policy
+from .models import Policy, validity_status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS policies (
@@ -195,15 +196,22 @@ class Catalog:
         return [dict(r) for r in rows]
 
     def counts(self) -> dict:
-        """Numbers for ``stats``: active and removed policies, by format and by level."""
-        formats: dict[str, int] = {}
-        levels: dict[str, int] = {}
+        """Numbers for ``stats``: policies by format, level, region, topic, industry and validity."""
+        spreads: dict[str, Counter] = {k: Counter() for k in
+                                       ("formats", "levels", "regions", "topics", "industries", "validity")}
+        total = 0
         for policy in self.iter_policies():
-            formats[policy.source.format or "unknown"] = formats.get(policy.source.format or "unknown", 0) + 1
-            levels[policy.level or "unknown"] = levels.get(policy.level or "unknown", 0) + 1
+            total += 1
+            spreads["formats"][policy.source.format or "unknown"] += 1
+            spreads["levels"][policy.level or "unknown"] += 1
+            spreads["regions"]["/".join(policy.region.path) or policy.region.name or "unknown"] += 1
+            spreads["topics"].update(policy.topics or ["(none)"])
+            spreads["industries"].update(policy.industries or ["(none)"])
+            spreads["validity"][validity_status(policy.valid_until)] += 1
         removed = self.conn.execute("SELECT COUNT(*) FROM policies WHERE status='removed'").fetchone()[0]
         sources = self.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
         batches = self.conn.execute("SELECT COUNT(*), MAX(finished_at) FROM batches").fetchone()
-        return {"policies": sum(formats.values()), "removed": removed, "sources": sources,
-                "formats": formats, "levels": levels, "batches": batches[0],
-                "last_ingest": batches[1]}
+        data = {"policies": total, "removed": removed, "sources": sources,
+                "batches": batches[0], "last_ingest": batches[1]}
+        data.update({name: dict(counter.most_common()) for name, counter in spreads.items()})
+        return data

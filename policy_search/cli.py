@@ -13,7 +13,7 @@ import traceback
 
 import click
 
-from .errors import PolicySearchError
+from .errors import PolicyNotFoundError, PolicySearchError
 from .models import LEVEL_NAMES_ZH, LEVELS
 from .search import SORTS, open_service
 from .settings import resolve_data_dir
@@ -117,21 +117,25 @@ def _marked(snippet: str, highlights: list[list[int]], color: bool) -> str:
 @click.option("-n", "--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--level", type=click.Choice(LEVELS), help="Only this level.")
-@click.option("--region", help="Only policies of this region or below (name or code, e.g. 枣庄市).")
+@click.option("--region", help="Only policies issued in this region or below it (name or code, e.g. 枣庄市).")
+@click.option("--applies-to", help="Only policies that apply to an enterprise in this region "
+                                   "(central ones plus its province, city and county).")
 @click.option("--topic", help="Only this topic, e.g. 稳岗就业.")
-@click.option("--industry", help="Only this industry, e.g. 制造业.")
+@click.option("--industry", help="Only this industry, e.g. 制造业 (不限行业 policies match every industry).")
+@click.option("--in-force", is_flag=True, help="Leave out policies known to have expired.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.pass_obj
-def search(obj, query, limit, page, level, region, topic, industry, sort, as_json):
+def search(obj, query, limit, page, level, region, applies_to, topic, industry, in_force, sort, as_json):
     """Search policies by keywords or a whole question.
 
     Words are matched in any order (more matches rank higher); "quoted words"
     must appear as a phrase; -word excludes; a 文号 finds its policy.
     """
     with open_service(obj["data_dir"]) as service:
-        result = service.search(query, level=level, region=region, topic=topic,
-                                industry=industry, limit=limit, page=page, sort=sort)
+        result = service.search(query, level=level, region=region, applies_to=applies_to,
+                                topic=topic, industry=industry, in_force=in_force,
+                                limit=limit, page=page, sort=sort)
     if as_json:
         _emit_json(result.to_dict())
         return
@@ -148,6 +152,38 @@ def search(obj, query, limit, page, level, region, topic, industry, sort, as_jso
             click.echo(f"   {meta}")
         click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
     click.echo(f"-- {result.total} policies, page {result.page} of {result.pages}")
+    for name, counts in result.facets.items():
+        if counts:
+            shown = ", ".join(f"{_level_label(k) if name == 'level' else k} {n}"
+                              for k, n in list(counts.items())[:8])
+            click.echo(f"   {name}: {shown}")
+
+
+def _hit_line(hit) -> str:
+    meta = "  ".join(x for x in (hit.doc_number, hit.issuer, hit.written_date) if x)
+    status = {"expired": "  [已失效]", "in_force": "", "unknown": ""}[hit.status]
+    return f"  {hit.title}  [{hit.id}]{status}\n    {meta}" if meta else f"  {hit.title}  [{hit.id}]{status}"
+
+
+@main.command()
+@click.option("--region", required=True, help="Where the enterprise is (name or code, e.g. 峄城区).")
+@click.option("--industry", help="Its industry, e.g. 制造业.")
+@click.option("--topic", help="What it needs, e.g. 稳岗就业.")
+@click.option("--in-force", is_flag=True, help="Leave out expired policies.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def match(obj, region, industry, topic, in_force, as_json):
+    """One-click lookup: the policies that apply to an enterprise, by level, in force first."""
+    with open_service(obj["data_dir"]) as service:
+        result = service.match(region, industry=industry, topic=topic, in_force=in_force)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    click.echo(f"{'/'.join(result.region['path'])}: {result.total} policies apply")
+    for level, hits in result.groups.items():
+        click.echo(f"\n{_level_label(level)} ({len(hits)})")
+        for hit in hits:
+            click.echo(_hit_line(hit))
 
 
 @main.command()
@@ -162,7 +198,7 @@ def show(obj, policy_id, as_json):
         _emit_json(view.to_dict())
         return
     policy = view.policy
-    if view.status != "active":
+    if view.removed:
         note = f" (replaced by {view.replaced_by})" if view.replaced_by else ""
         click.echo(f"[This policy has been removed{note}]")
     rows = [("ID", policy.id), ("标题", policy.title), ("文号", policy.doc_number),
@@ -170,6 +206,7 @@ def show(obj, policy_id, as_json):
             ("发布日期", policy.publish_date), ("层级", _level_label(policy.level)),
             ("地区", "/".join(policy.region.path) or policy.region.name),
             ("主题", "、".join(policy.topics)), ("行业", "、".join(policy.industries)),
+            ("有效期至", policy.valid_until),
             ("来源", policy.source.path)]
     for label, value in rows:
         if value:
@@ -215,6 +252,41 @@ def remove(obj, policy_id, replaced_by):
 
 
 @main.command()
+@click.argument("policy_ids", nargs=-1)
+@click.option("--all", "retag_all", is_flag=True, help="Retag every policy.")
+@click.pass_obj
+def retag(obj, policy_ids, retag_all):
+    """Recompute inferred tags after the rule files changed (given tags are kept).
+
+    Works from the catalog: no file is parsed again.
+    """
+    from indexer.classify import retag as retag_policy
+    from .writer import PolicyWriter, wait_message_to
+
+    if not policy_ids and not retag_all:
+        raise click.UsageError("name policy ids, or use --all")
+    changed = 0
+    with PolicyWriter(obj["data_dir"], on_wait=wait_message_to(sys.stderr)) as writer:
+        if retag_all:
+            targets = list(writer.catalog.iter_policies())
+        else:
+            targets = [_existing(writer.catalog, policy_id) for policy_id in policy_ids]
+        with writer.transaction():
+            for policy in targets:
+                changed += writer.put(retag_policy(policy)) != "unchanged"
+        writer.commit()
+    click.echo(f"Retagged {len(targets)} policies: {changed} changed.")
+
+
+def _existing(catalog, policy_id):
+    policy = catalog.get_policy(policy_id)
+    if policy is None:
+        raise PolicyNotFoundError(f"no policy with id {policy_id!r}",
+                                  hint="run 'policy-search list' to see the ids")
+    return policy
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def stats(obj, as_json):
@@ -226,7 +298,9 @@ def stats(obj, as_json):
         return
     click.echo(f"Policies: {data['policies']} (removed: {data['removed']}, indexed: {data['indexed']})")
     click.echo("Formats:  " + ", ".join(f"{k} {v}" for k, v in sorted(data["formats"].items())))
-    click.echo("Levels:   " + ", ".join(f"{_level_label(k) or k} {v}" for k, v in sorted(data["levels"].items())))
+    click.echo("Levels:   " + ", ".join(f"{_level_label(k) or k} {v}" for k, v in data["levels"].items()))
+    click.echo("Topics:   " + ", ".join(f"{k} {v}" for k, v in data["topics"].items()))
+    click.echo("Validity: " + ", ".join(f"{k} {v}" for k, v in data["validity"].items()))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,11 +1,26 @@
 """The one record that flows through every stage: :class:`Policy`."""
 from __future__ import annotations
 
+import datetime
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 LEVELS = ("central", "provincial", "municipal", "county")
 LEVEL_NAMES_ZH = {"central": "中央", "provincial": "省级", "municipal": "市级", "county": "区县级"}
+ALL_INDUSTRIES = "不限行业"
+VALIDITY_STATUSES = ("in_force", "expired", "unknown")
+
+
+def validity_status(valid_until: str | None, today: datetime.date | None = None) -> str:
+    """'in_force', 'expired' or 'unknown' for an ISO end date.
+
+    >>> validity_status("2020-12-31", datetime.date(2021, 1, 1)), validity_status(None)
+    ('expired', 'unknown')
+    """
+    if not valid_until:
+        return "unknown"
+    today = today or datetime.date.today()
+    return "expired" if valid_until < today.isoformat() else "in_force"
 
 
 @dataclass
@@ -66,6 +81,8 @@ class Policy:
     topics: list[str] = field(default_factory=list)
     industries: list[str] = field(default_factory=list)
     url: str | None = None
+    #: last day in force (ISO), read from the text; None when the text does not say
+    valid_until: str | None = None
     source: SourceFile = field(default_factory=SourceFile)
     #: where each metadata field came from: "given" (sidecar, manifest, bulk column,
     #: the file's own metadata table) or "extracted" / "inferred".
@@ -85,6 +102,8 @@ class Policy:
             "topics": list(self.topics),
             "industries": list(self.industries),
             "url": self.url,
+            "valid_until": self.valid_until,
+            "status": validity_status(self.valid_until),
             "source": self.source.to_dict(),
             "provenance": dict(self.provenance),
         }
@@ -101,6 +120,7 @@ class Policy:
             written_date=data.get("written_date"), publish_date=data.get("publish_date"),
             level=data.get("level"), region=Region.from_value(data.get("region")),
             topics=list(data.get("topics") or []), industries=list(data.get("industries") or []),
-            url=data.get("url"), source=SourceFile(**(data.get("source") or {})),
+            url=data.get("url"), valid_until=data.get("valid_until"),
+            source=SourceFile(**(data.get("source") or {})),
             provenance=dict(data.get("provenance") or {}),
         )

@@ -5,6 +5,7 @@ import json
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
+from . import divisions
 from .analysis import policy_analyzer
 from .models import Policy
 
@@ -24,23 +25,29 @@ def build_schema() -> Schema:
         body=TEXT(analyzer=analyzer, stored=True),
         level=ID(stored=True),
         region_keys=KEYWORD(commas=True),
+        region_code=ID(),
+        region_name=ID(),
         region=STORED(),
         topics=KEYWORD(commas=True, stored=True, scorable=False),
         industries=KEYWORD(commas=True, stored=True, scorable=False),
         written_date=ID(stored=True, sortable=True),
         publish_date=ID(stored=True, sortable=True),
+        valid_until=ID(stored=True, sortable=True),
         format=ID(stored=True),
         url=STORED(),
     )
 
 
 def region_keys(policy: Policy) -> list[str]:
-    """Names and codes of a policy's region and every region above it."""
-    keys = [p for p in policy.region.path if p]
-    for key in (policy.region.name, policy.region.code):
-        if key and key not in keys:
-            keys.append(key)
-    return keys
+    """Codes and names of a policy's region and every region above it (for --region)."""
+    keys: list[str] = []
+    division = divisions.get(policy.region.code) if policy.region.code else None
+    if division is not None:
+        for above in divisions.ancestors_and_self(division):
+            keys += [above.code, above.name]
+    keys += [p for p in policy.region.path if p]
+    keys += [k for k in (policy.region.name, policy.region.code) if k]
+    return list(dict.fromkeys(keys))
 
 
 def _keyword_list(values: list[str]) -> str:
@@ -58,11 +65,14 @@ def policy_to_fields(policy: Policy) -> dict:
         "body": policy.text,
         "level": policy.level or "",
         "region_keys": _keyword_list(region_keys(policy)),
+        "region_code": policy.region.code or ("national" if policy.level == "central" else ""),
+        "region_name": policy.region.name or "",
         "region": json.dumps(policy.region.to_dict(), ensure_ascii=False),
         "topics": _keyword_list(policy.topics),
         "industries": _keyword_list(policy.industries),
         "written_date": policy.written_date or "",
         "publish_date": policy.publish_date or "",
+        "valid_until": policy.valid_until or "",
         "format": policy.source.format or "",
         "url": policy.url or "",
     }

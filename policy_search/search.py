@@ -12,7 +12,9 @@ from whoosh import query as wq
 from . import snippets
 from .catalog import Catalog
 from .errors import PolicyNotFoundError, QueryError
-from .models import LEVELS, Policy
+from .facets import facet_counts, facet_spec
+from .filters import Filters, build_filter
+from .models import LEVELS, Policy, validity_status
 from .query import build_query, parse_user_query
 from .settings import DataPaths, resolve_data_dir
 from .store import open_index
@@ -20,6 +22,8 @@ from .store import open_index
 MAX_LIMIT = 100
 MAX_PAGE = 1000
 SORTS = ("relevance", "date")
+#: The one-click lookup lists at most this many policies per level.
+MATCH_LIMIT_PER_LEVEL = 200
 
 
 @dataclass
@@ -36,6 +40,8 @@ class Hit:
     industries: list[str]
     written_date: str | None
     publish_date: str | None
+    valid_until: str | None
+    status: str
     score: float
     snippet: str
     highlights: list[list[int]] = field(default_factory=list)
@@ -43,7 +49,7 @@ class Hit:
 
 @dataclass
 class SearchPage:
-    """One page of results."""
+    """One page of results, with facet counts over all matches."""
 
     query: str
     total: int
@@ -51,26 +57,45 @@ class SearchPage:
     pages: int
     limit: int
     hits: list[Hit]
+    facets: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The JSON shape of ``search --json``."""
         return {"query": self.query, "total": self.total, "page": self.page,
                 "pages": self.pages, "limit": self.limit,
-                "hits": [asdict(h) for h in self.hits]}
+                "hits": [asdict(h) for h in self.hits], "facets": self.facets}
+
+
+@dataclass
+class MatchResult:
+    """The one-click lookup: policies that apply to an enterprise, grouped by level."""
+
+    region: dict
+    industry: str | None
+    topic: str | None
+    total: int
+    groups: dict[str, list[Hit]]
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``match --json``."""
+        return {"region": self.region, "industry": self.industry, "topic": self.topic,
+                "total": self.total,
+                "groups": {level: [asdict(h) for h in hits] for level, hits in self.groups.items()}}
 
 
 @dataclass
 class PolicyView:
-    """A policy as shown: the record plus whether it is still in force in the catalog."""
+    """A policy as shown: the record plus whether it was removed from search."""
 
     policy: Policy
-    status: str
+    removed: bool
     replaced_by: str | None
     requested_id: str
 
     def to_dict(self) -> dict:
+        """The JSON shape of ``show --json``."""
         data = self.policy.to_dict()
-        data["status"] = self.status
+        data["removed"] = self.removed
         data["replaced_by"] = self.replaced_by
         return data
 
@@ -79,19 +104,26 @@ def _split_list(value: str) -> list[str]:
     return [v for v in (value or "").split(",") if v]
 
 
-def _filter_query(level, region, topic, industry) -> wq.Query | None:
-    terms = []
-    if level:
-        if level not in LEVELS:
-            raise QueryError(f"unknown level {level!r}", hint=f"use one of: {', '.join(LEVELS)}")
-        terms.append(wq.Term("level", level))
-    if region:
-        terms.append(wq.Term("region_keys", region))
-    if topic:
-        terms.append(wq.Term("topics", topic))
-    if industry:
-        terms.append(wq.Term("industries", industry))
-    return wq.And(terms) if terms else None
+def _check_paging(limit: int, page: int, sort: str) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+    if not 1 <= page <= MAX_PAGE:
+        raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}", hint="use 'relevance' or 'date'")
+
+
+def _hit_from_stored(stored: dict, score: float, snippet: str, marks: list) -> Hit:
+    valid_until = stored.get("valid_until") or None
+    return Hit(
+        id=stored["id"], title=stored.get("title", ""),
+        doc_number=stored.get("doc_number") or None, issuer=stored.get("issuer") or None,
+        level=stored.get("level") or None, region=json.loads(stored.get("region") or "{}"),
+        topics=_split_list(stored.get("topics")), industries=_split_list(stored.get("industries")),
+        written_date=stored.get("written_date") or None,
+        publish_date=stored.get("publish_date") or None,
+        valid_until=valid_until, status=validity_status(valid_until),
+        score=score, snippet=snippet, highlights=marks)
 
 
 class SearchService:
@@ -121,30 +153,30 @@ class SearchService:
         return self._searcher
 
     def search(self, text: str, *, level: str | None = None, region: str | None = None,
-               topic: str | None = None, industry: str | None = None, limit: int = 10,
+               applies_to: str | None = None, topic: str | None = None,
+               industry: str | None = None, in_force: bool = False, limit: int = 10,
                page: int = 1, sort: str = "relevance") -> SearchPage:
         """Search policies; filters narrow, ``sort`` is 'relevance' or 'date'."""
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
-        if not 1 <= page <= MAX_PAGE:
-            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}", hint="use 'relevance' or 'date'")
+        _check_paging(limit, page, sort)
         parsed = parse_user_query(text)
         whoosh_query = build_query(parsed)
-        filter_query = _filter_query(level, region, topic, industry)
-        sort_by_date = sort == "date" or parsed.is_empty
+        filters = Filters(level=level, region=region, applies_to=applies_to, topic=topic,
+                          industry=industry, in_force=in_force)
+        filter_query = build_filter(filters)
+        by_date = sort == "date" or parsed.is_empty
         with self._lock:
             searcher = self._current_searcher()
             results = searcher.search_page(
                 whoosh_query, page, pagelen=limit, filter=filter_query,
-                sortedby="written_date" if sort_by_date else None, reverse=sort_by_date,
-                terms=True)
+                sortedby="written_date" if by_date else None, reverse=by_date,
+                terms=True, groupedby=facet_spec())
             snippets.configure(results.results)
-            hits = [self._hit(hit, scored=not sort_by_date) for hit in results]
+            hits = [self._hit(hit, scored=not by_date) for hit in results]
             total = results.total
+            facets = facet_counts(results.results)
         pages = max(1, math.ceil(total / limit))
-        return SearchPage(query=text, total=total, page=page, pages=pages, limit=limit, hits=hits)
+        return SearchPage(query=text, total=total, page=page, pages=pages, limit=limit,
+                          hits=hits, facets=facets)
 
     @staticmethod
     def _hit(hit, scored: bool) -> Hit:
@@ -154,24 +186,40 @@ class SearchService:
             snippet, marks = snippets.split_marks(marked)
         else:
             snippet, marks = snippets.opening(stored.get("body", "")), []
-        return Hit(
-            id=stored["id"], title=stored.get("title", ""),
-            doc_number=stored.get("doc_number") or None, issuer=stored.get("issuer") or None,
-            level=stored.get("level") or None, region=json.loads(stored.get("region") or "{}"),
-            topics=_split_list(stored.get("topics")), industries=_split_list(stored.get("industries")),
-            written_date=stored.get("written_date") or None,
-            publish_date=stored.get("publish_date") or None,
-            score=round(float(hit.score or 0.0), 4) if scored else 0.0, snippet=snippet, highlights=marks)
+        score = round(float(hit.score or 0.0), 4) if scored else 0.0
+        return _hit_from_stored(stored, score, snippet, marks)
+
+    def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
+              in_force: bool = False) -> MatchResult:
+        """The one-click lookup: what applies to an enterprise in a region, by level, in force first."""
+        from . import divisions
+        division = divisions.resolve(region)
+        filters = Filters(applies_to=division.code, industry=industry, topic=topic, in_force=in_force)
+        with self._lock:
+            searcher = self._current_searcher()
+            results = searcher.search(wq.Every(), filter=build_filter(filters), limit=None,
+                                      sortedby="written_date", reverse=True)
+            hits = [_hit_from_stored(hit.fields(), 0.0, snippets.opening(hit.get("body", ""), 80), [])
+                    for hit in results]
+        status_order = {"in_force": 0, "unknown": 1, "expired": 2}
+        groups: dict[str, list[Hit]] = {}
+        for level in LEVELS:
+            in_level = [h for h in hits if h.level == level]
+            in_level.sort(key=lambda h: status_order[h.status])  # stable: newest first within a status
+            if in_level:
+                groups[level] = in_level[:MATCH_LIMIT_PER_LEVEL]
+        return MatchResult(region=divisions.region_of(division).to_dict(), industry=industry,
+                           topic=topic, total=len(hits), groups=groups)
 
     def get(self, policy_id: str) -> PolicyView:
-        """A policy by id, following aliases; removed policies are returned with their status."""
+        """A policy by id, following aliases; removed policies are returned, marked removed."""
         current = self.catalog.resolve_alias(policy_id) or policy_id
         policy = self.catalog.get_policy(current)
         if policy is None:
             raise PolicyNotFoundError(f"no policy with id {policy_id!r}",
                                       hint="run 'policy-search list' to see the ids")
         status = self.catalog.policy_status(current)
-        return PolicyView(policy=policy, status=status["status"],
+        return PolicyView(policy=policy, removed=status["status"] == "removed",
                           replaced_by=status["replaced_by"], requested_id=policy_id)
 
     def list_policies(self, include_removed: bool = False) -> list[Policy]:
@@ -179,7 +227,7 @@ class SearchService:
         return list(self.catalog.iter_policies(include_removed=include_removed))
 
     def stats(self) -> dict:
-        """Counts of policies, formats, levels and index documents."""
+        """Counts of policies, formats, levels, topics, regions and index documents."""
         data = self.catalog.counts()
         with self._lock:
             data["indexed"] = self._current_searcher().doc_count()

@@ -118,4 +118,4 @@ def test_removed_policy_leaves_search_but_stays_showable(tmp_path):
         writer.commit()
     with open_service(data_dir) as svc:
         assert svc.search("复工复产").total == 0
-        assert svc.get(policy_id).status == "removed"
+        assert svc.get(policy_id).removed

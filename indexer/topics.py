@@ -1,0 +1,177 @@
+"""Topic and industry tags from editable keyword rules.
+
+The rules live in ``policy_search/data/topics.json`` and
+``policy_search/data/industries.json``; their ``_about`` entries explain the
+format to the staff who edit them. Title and text are folded (traditional to
+simplified, full-width to half-width, lower case) before matching, and so are
+the rules.
+
+Scoring, per label:
+
+* ``ignore`` phrases are blanked out of the text first, so a stock phrase
+  ("疫情防控期间") gives no evidence for the label.
+* Keywords are matched longest first and each match blanks its span, so
+  "复工复产" counts once, not again as "复工" and "复产".
+* Each distinct keyword adds its weight for its first occurrence and
+  ``repeat`` times its weight for each further one, up to ``cap`` occurrences.
+  An occurrence that is an item of an enumeration (next to "、") counts only
+  ``list_factor``: a sector named in a list of many is a passing mention.
+* A keyword in the title adds ``title_factor`` times its weight once more.
+* A label is tagged when its score reaches its threshold, raised for texts
+  longer than ``long_text`` characters by the square root of the excess ratio
+  and not more than ``max_raise`` times; a ``strong`` phrase in the title or
+  text is enough on its own.
+
+Any of the settings may be given per label to override the file's.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+
+from policy_search.fold import fold
+
+_BLANK = "\u3000"  # text is folded before matching, so no keyword contains it
+_LIST_MARKS = "、"
+DEFAULT_SETTINGS = {"title_factor": 2.0, "threshold": 6.0, "repeat": 0.5, "cap": 5, "list_factor": 0.5,
+                    "long_text": 6000, "max_raise": 2.0}
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """One label's keywords (longest first), strong and ignored phrases, and scoring settings."""
+
+    name: str
+    keywords: tuple[tuple[str, float], ...]
+    strong: tuple[str, ...]
+    ignore: tuple[str, ...]
+    settings: dict
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """All labels of one rule file, the file's settings and the file as read."""
+
+    labels: tuple[LabelRule, ...]
+    settings: dict
+    raw: dict = field(repr=False)
+
+
+def _read_data(name: str) -> dict:
+    """A JSON file of the policy_search.data package."""
+    return json.loads(resources.files("policy_search.data").joinpath(name).read_text(encoding="utf-8"))
+
+
+def _label_rule(name: str, spec: dict, settings: dict) -> LabelRule:
+    """A LabelRule from one JSON entry: phrases folded, keywords longest first, settings overridden."""
+    keywords = sorted(((fold(word), float(weight)) for word, weight in spec["keywords"].items()),
+                      key=lambda kw: -len(kw[0]))
+    return LabelRule(name=name, keywords=tuple(keywords),
+                     strong=tuple(fold(p) for p in spec.get("strong", [])),
+                     ignore=tuple(sorted((fold(p) for p in spec.get("ignore", [])), key=len, reverse=True)),
+                     settings={key: float(spec.get(key, value)) for key, value in settings.items()})
+
+
+@functools.lru_cache(maxsize=None)
+def load_rules(name: str, section: str) -> RuleSet:
+    """The rules of one file (``topics.json``/``topics``, ``industries.json``/``industries``), read once."""
+    raw = _read_data(name)
+    settings = {**DEFAULT_SETTINGS, **raw.get("settings", {})}
+    labels = tuple(_label_rule(label, spec, settings) for label, spec in raw[section].items())
+    return RuleSet(labels=labels, settings=settings, raw=raw)
+
+
+def _blank(text: str, phrase: str) -> str:
+    """The text with every occurrence of phrase blanked out."""
+    return text.replace(phrase, _BLANK * len(phrase)) if phrase in text else text
+
+
+def _occurrences(text: str, phrase: str, list_factor: float) -> list[float]:
+    """The value of each occurrence of phrase: 1, or list_factor for an item of an enumeration."""
+    values: list[float] = []
+    start = text.find(phrase)
+    while start >= 0:
+        end = start + len(phrase)
+        in_list = (start > 0 and text[start - 1] in _LIST_MARKS) or (end < len(text) and text[end] in _LIST_MARKS)
+        values.append(list_factor if in_list else 1.0)
+        start = text.find(phrase, end)
+    return values
+
+
+def keyword_evidence(values: list[float], settings: dict) -> float:
+    """Evidence of one keyword from its occurrence values: the best counts fully, the rest 'repeat', up to 'cap'."""
+    ranked = sorted(values, reverse=True)[: int(settings["cap"])]
+    return ranked[0] + settings["repeat"] * sum(ranked[1:]) if ranked else 0.0
+
+
+def length_factor(length: int, settings: dict) -> float:
+    """How much a long text's threshold is raised: 1 up to long_text characters, at most max_raise."""
+    ratio = length / float(settings["long_text"])
+    return min(max(1.0, math.sqrt(ratio)), float(settings["max_raise"]))
+
+
+def _without_ignored(rule: LabelRule, title: str, text: str) -> tuple[str, str]:
+    """Title and text with the label's ignored phrases blanked out."""
+    for phrase in rule.ignore:
+        title, text = _blank(title, phrase), _blank(text, phrase)
+    return title, text
+
+
+def label_score(rule: LabelRule, title: str, text: str) -> float:
+    """Evidence score of one label in an already folded title and text."""
+    title, text = _without_ignored(rule, title, text)
+    settings, score = rule.settings, 0.0
+    for word, weight in rule.keywords:
+        values = _occurrences(text, word, settings["list_factor"])
+        if values:
+            score += weight * keyword_evidence(values, settings)
+            text = _blank(text, word)
+        if word in title:
+            score += weight * settings["title_factor"]
+            title = _blank(title, word)
+    return score
+
+
+def has_strong(rule: LabelRule, title: str, text: str) -> bool:
+    """Whether a strong phrase of the label is in the folded title or text (outside ignored phrases)."""
+    title, text = _without_ignored(rule, title, text)
+    return any(p in text or p in title for p in rule.strong)
+
+
+def score_labels(title: str, text: str, rules: RuleSet) -> dict[str, float]:
+    """Score of every label with evidence, relative to its threshold (1.0 or more = tagged)."""
+    title, text = fold(title or ""), fold(text or "")
+    factor = length_factor(len(text), rules.settings)
+    scores: dict[str, float] = {}
+    for rule in rules.labels:
+        score = label_score(rule, title, text) / (rule.settings["threshold"] * factor)
+        if has_strong(rule, title, text):
+            score = max(score, 1.0)
+        if score > 0:
+            scores[rule.name] = score
+    return scores
+
+
+def _passing(scores: dict[str, float]) -> list[str]:
+    """Labels at or above their threshold, strongest first."""
+    return [name for name, s in sorted(scores.items(), key=lambda kv: -kv[1]) if s >= 1.0]
+
+
+def classify_topics(title: str, text: str) -> list[str]:
+    """Topics with enough evidence, strongest first."""
+    return _passing(score_labels(title, text, load_rules("topics.json", "topics")))
+
+
+def classify_industries(title: str, text: str) -> list[str]:
+    """Industries the policy targets, strongest first; 不限行业 first when it is general or targets none."""
+    rules = load_rules("industries.json", "industries")
+    general = rules.raw["all_industries"]
+    scores = score_labels(title, text, rules)
+    found = [name for name in _passing(scores) if name != general]
+    if not found:
+        return [general]
+    broad = scores.get(general, 0.0) >= 1.0 or len(found) >= rules.raw.get("general_from", len(scores) + 1)
+    return ([general] if broad else []) + found
