@@ -131,3 +131,92 @@ class PolicyTokenizer(Tokenizer):
 def policy_analyzer() -> PolicyTokenizer:
     """The analyzer attached to every Chinese text field of the schema."""
     return PolicyTokenizer()
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+class BigramTokenizer(Tokenizer):
+    """Overlapping character bigrams of CJK runs (folded); Latin and digit runs as whole words.
+
+    Matches text that jieba segmented differently from the query: ``示范区``
+    gives ``示范`` and ``范区`` whatever the segmenter made of it. Stop words
+    are dropped from queries before they are cut into bigrams.
+    """
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        folded = fold(value)
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for text, start in bigram_pieces(folded):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + start + len(text)
+            pos += 1
+            yield token
+
+
+def bigram_pieces(text: str):
+    """(piece, offset) pairs: CJK bigrams (a lone CJK character alone) and alphanumeric words.
+
+    >>> list(bigram_pieces("稳岗返还A1"))
+    [('稳岗', 0), ('岗返', 1), ('返还', 2), ('a1', 4)]
+    """
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if _is_cjk(char):
+            j = i
+            while j < n and _is_cjk(text[j]):
+                j += 1
+            if j - i == 1:
+                yield char, i
+            for k in range(i, j - 1):
+                yield text[k:k + 2], k
+            i = j
+        elif char.isalnum():
+            j = i
+            while j < n and text[j].isalnum() and not _is_cjk(text[j]):
+                j += 1
+            yield text[i:j].lower(), i
+            i = j
+        else:
+            i += 1
+
+
+def query_bigrams(text: str) -> list[str]:
+    """The bigrams of a query's meaningful words (stop and question words left out first).
+
+    >>> query_bigrams("稳岗返还怎么申请")
+    ['稳岗', '岗返', '返还', '申请']
+    """
+    words = segment(text)
+    return [piece for word in words for piece, _ in bigram_pieces(word)]
+
+
+@functools.lru_cache(maxsize=1)
+def synonym_table() -> dict[str, tuple[str, ...]]:
+    """Each word of ``data/synonyms.txt`` mapped to the other words of its line (folded)."""
+    table: dict[str, list[str]] = {}
+    for line in _data_lines("synonyms.txt"):
+        group = [fold(word) for word in line.split()]
+        for word in group:
+            table.setdefault(word, [])
+            table[word] += [other for other in group if other != word and other not in table[word]]
+    return {word: tuple(others) for word, others in table.items()}
+
+
+def synonyms(word: str) -> tuple[str, ...]:
+    """The synonyms of a (folded) query word.
+
+    >>> "社会保险" in synonyms("社保")
+    True
+    """
+    return synonym_table().get(word, ())

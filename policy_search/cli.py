@@ -286,6 +286,29 @@ def _existing(catalog, policy_id):
     return policy
 
 
+@main.command(name="eval")
+@click.argument("queries_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--k", type=click.IntRange(1, 100), default=10, show_default=True, help="Cut-off rank.")
+@click.option("--failures", type=click.IntRange(0, 1000), default=0, help="List the N worst questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.pass_obj
+def evaluate(obj, queries_file, k, failures, as_json):
+    """Measure ranking on qid<TAB>question<TAB>docid lines: R@1, R@5, R@10, MRR, nDCG."""
+    from .evaluation import judge, read_queries, summarise, worst
+
+    with open_service(obj["data_dir"]) as service:
+        judged = judge(service, read_queries(queries_file), k=k)
+    metrics = summarise(judged, k=k)
+    if as_json:
+        _emit_json(metrics)
+    else:
+        click.echo("  ".join(f"{name} {value}" for name, value in metrics.items()))
+    for item in worst(judged, failures):
+        where = f"rank {item.rank}" if item.rank else f"not in top {k}"
+        click.echo(f"[{where}] {item.question}\n    answer {item.answer}; first: {item.first_title}",
+                   err=as_json)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from .analysis import segment
+from .analysis import bigram_pieces, segment, synonyms
 from .docnumber import find_doc_numbers
 from .errors import QueryError
 from .schema import TEXT_FIELDS
@@ -22,6 +22,13 @@ MAX_QUERY_CHARS = 200
 #: Score share kept by a policy for each query word it lacks (coordination).
 COORDINATION = 0.9
 DOC_NUMBER_BOOST = 20.0
+#: Weight of the character-bigram field next to the word fields.
+BIGRAM_WEIGHT = 1.0
+#: Extra score when two consecutive query words stand together in the text.
+PAIR_WEIGHT = 1.0
+PAIR_SLOP = 1
+#: Weight of a synonym (data/synonyms.txt) next to the word the user typed.
+SYNONYM_WEIGHT = 0.25
 
 _QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』')
 _EXCLUDED = re.compile(r"(?:(?<=\s)|^)[-－]([^\s\"“”]+)")
@@ -70,31 +77,56 @@ def parse_user_query(text: str) -> ParsedQuery:
     return parsed
 
 
-def _word_query(word: str) -> wq.Query:
-    return wq.DisjunctionMax([wq.Term(f, word, boost=w) for f, w in TEXT_FIELDS.items()],
-                             tiebreak=0.2)
+class UnionOr(wq.Or):
+    """Whoosh's Or with its binary-tree union matcher always.
+
+    Whoosh picks a "preloaded" matcher for small indexes, and that matcher
+    scores the wrong documents when Or queries are nested (seen on the ncp
+    corpus: the best answer dropped out of the top 10).
+    """
+
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+
+def _word_terms(word: str) -> list[wq.Query]:
+    """One query word in every text field, each with its weight."""
+    return [wq.Term(f, word, boost=w) for f, w in TEXT_FIELDS.items()]
+
+
+def _bigram_terms(word: str) -> list[wq.Query]:
+    """The character bigrams of a word, matching text that was segmented differently."""
+    return [wq.Term("bigrams", piece, boost=BIGRAM_WEIGHT) for piece, _ in bigram_pieces(word)]
+
+
+def _adjacency_boosts(words: list[str]) -> list[wq.Query]:
+    """Consecutive query words found next to each other (one word between allowed) score more."""
+    return [wq.Phrase("body", [a, b], slop=PAIR_SLOP, boost=PAIR_WEIGHT) for a, b in zip(words, words[1:])]
 
 
 def _phrase_query(words: list[str]) -> wq.Query:
     if len(words) == 1:
-        return _word_query(words[0])
-    return wq.Or([wq.Phrase(f, words, boost=w) for f, w in TEXT_FIELDS.items() if f != "doc_number_text"])
+        return UnionOr(_word_terms(words[0]))
+    return UnionOr([wq.Phrase(f, words, boost=w) for f, w in TEXT_FIELDS.items() if f != "doc_number_text"])
 
 
 def build_query(parsed: ParsedQuery) -> wq.Query:
     """The Whoosh query for a parsed user query (Every() when it has no positive part)."""
-    optional: list[wq.Query] = [_word_query(w) for w in parsed.words]
+    optional: list[wq.Query] = []
+    for word in parsed.words:
+        optional += _word_terms(word) + _bigram_terms(word)
+        optional += [wq.Term("body", other, boost=SYNONYM_WEIGHT) for other in synonyms(word)]
+    optional += _adjacency_boosts(parsed.words)
     optional += [wq.Term("doc_number", n, boost=DOC_NUMBER_BOOST) for n in parsed.doc_numbers]
     required = [_phrase_query(p) for p in parsed.phrases]
     if required:
         positive: wq.Query = wq.And(required)
         if optional:
-            positive = wq.AndMaybe(positive, wq.Or(optional, scale=COORDINATION))
+            positive = wq.AndMaybe(positive, UnionOr(optional, scale=COORDINATION))
     elif optional:
-        positive = wq.Or(optional, scale=COORDINATION)
+        positive = UnionOr(optional, scale=COORDINATION)
     else:
         positive = wq.Every()
     if parsed.excluded:
-        negative = wq.Or([_word_query(w) for w in parsed.excluded])
+        negative = UnionOr([t for w in parsed.excluded for t in _word_terms(w)])
         positive = wq.AndNot(positive, negative)
     return positive

@@ -6,11 +6,11 @@ import json
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from . import divisions
-from .analysis import policy_analyzer
+from .analysis import BigramTokenizer, policy_analyzer
 from .models import Policy
 
 #: Fields searched for free text, with their weight in ranking.
-TEXT_FIELDS = {"title": 3.0, "doc_number_text": 3.0, "issuer": 1.5, "body": 1.0}
+TEXT_FIELDS = {"title": 0.5, "doc_number_text": 2.0, "issuer": 0.5, "body": 1.0}
 
 
 def build_schema() -> Schema:
@@ -23,6 +23,7 @@ def build_schema() -> Schema:
         doc_number_text=TEXT(analyzer=analyzer),
         issuer=TEXT(analyzer=analyzer, stored=True),
         body=TEXT(analyzer=analyzer, stored=True),
+        bigrams=TEXT(analyzer=BigramTokenizer(), phrase=False),
         level=ID(stored=True),
         region_keys=KEYWORD(commas=True),
         region_code=ID(),
@@ -63,6 +64,7 @@ def policy_to_fields(policy: Policy) -> dict:
         "doc_number_text": policy.doc_number or "",
         "issuer": policy.issuer or "",
         "body": policy.text,
+        "bigrams": f"{policy.title or ''}\n{policy.text}",
         "level": policy.level or "",
         "region_keys": _keyword_list(region_keys(policy)),
         "region_code": policy.region.code or ("national" if policy.level == "central" else ""),

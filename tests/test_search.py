@@ -62,7 +62,10 @@ def test_doc_number_in_any_spelling(service):
 
 
 def test_exclusion(service):
-    assert service.search("复工复产 -以工代训").total == 1
+    page = service.search("复工复产 -以工代训")
+    assert page.total >= 1
+    assert all(not h.title.startswith("枣庄市人民政府关于以工代训") for h in page.hits)
+    assert any(h.title.startswith("枣庄市人民政府关于以工代训") for h in service.search("复工复产").hits)
 
 
 def test_filters_and_sort_by_date(service):
