@@ -182,7 +182,8 @@ class SearchService:
                 sortedby="written_date" if by_date else None, reverse=by_date,
                 terms=details, groupedby=facet_spec() if details else None)
             snippets.configure(results.results)
-            hits = [self._hit(hit, scored=not by_date, with_snippet=details) for hit in results]
+            words = parsed.all_words()
+            hits = [self._hit(hit, not by_date, words, with_snippet=details) for hit in results]
             total = results.total
             facets = facet_counts(results.results) if details else {}
         pages = max(1, math.ceil(total / limit))
@@ -190,14 +191,16 @@ class SearchService:
                           hits=hits, facets=facets)
 
     @staticmethod
-    def _hit(hit, scored: bool, with_snippet: bool = True) -> Hit:
+    def _hit(hit, scored: bool, words: list[str], with_snippet: bool = True) -> Hit:
         stored = hit.fields()
-        matched = with_snippet and hit.results.has_matched_terms()
-        marked = hit.highlights("body", top=2) if matched else ""
+        body = stored.get("body", "")
+        marked = ""
+        if with_snippet and words and hit.results.has_matched_terms():
+            marked = hit.highlights("body", text=snippets.passage_window(body, words), top=2)
         if marked:
             snippet, marks = snippets.split_marks(marked)
         else:
-            snippet, marks = snippets.opening(stored.get("body", "")), []
+            snippet, marks = snippets.opening(body), []
         score = round(float(hit.score or 0.0), 4) if scored else 0.0
         return _hit_from_stored(stored, score, snippet, marks)
 

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 from whoosh.highlight import ContextFragmenter, Formatter, get_text
 
+from .fold import fold
+
 MARK_OPEN = "\ue000"
 MARK_CLOSE = "\ue001"
 SNIPPET_CHARS = 160
+#: The highlighter segments only this much text around the first match, not the whole policy.
+WINDOW_BEFORE = 200
+WINDOW_AFTER = 800
 
 
 class MarkerFormatter(Formatter):
@@ -54,3 +59,20 @@ def configure(results) -> None:
     """Set the fragmenter and formatter of a Whoosh results object."""
     results.fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARS, surround=40)
     results.formatter = MarkerFormatter()
+
+
+def passage_window(text: str, words: list[str]) -> str:
+    """The part of a long text around the first query word, for the highlighter to segment.
+
+    Highlighting re-segments the text it is given; cutting it to a window keeps
+    that cost bounded on policies of tens of thousands of characters.
+
+    >>> passage_window("甲" * 5000 + "稳岗返还" + "乙" * 5000, ["稳岗返还"])[200:204]
+    '稳岗返还'
+    """
+    if len(text) <= WINDOW_BEFORE + WINDOW_AFTER:
+        return text
+    folded = fold(text)
+    found = [i for i in (folded.find(w) for w in words) if i >= 0]
+    start = max(0, min(found) - WINDOW_BEFORE) if found else 0
+    return text[start:start + WINDOW_BEFORE + WINDOW_AFTER]
