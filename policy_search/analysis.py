@@ -22,6 +22,9 @@ from whoosh.analysis import Token, Tokenizer
 from .fold import fold
 
 _DATA = "policy_search.data"
+#: A sub-word counts this much of a whole word in ranking (they mostly repeat what the
+#: bigram field already matches).
+SUB_WORD_BOOST = 1.0
 
 
 def _data_lines(name: str) -> Iterator[str]:
@@ -110,13 +113,14 @@ class PolicyTokenizer(Tokenizer):
                     piece_start = start_char + start + offset
                     yield self._fill(token, piece, pos, piece_start,
                                      piece_start + len(piece), keeporiginal,
-                                     value[start + offset:start + offset + len(piece)])
+                                     value[start + offset:start + offset + len(piece)],
+                                     boost=SUB_WORD_BOOST)
             pos += 1
 
     @staticmethod
-    def _fill(token, text, pos, startchar, endchar, keeporiginal, original):
+    def _fill(token, text, pos, startchar, endchar, keeporiginal, original, boost=1.0):
         token.text = text
-        token.boost = 1.0
+        token.boost = boost
         token.stopped = False
         if keeporiginal:
             token.original = original

@@ -31,7 +31,7 @@ PAIR_SLOP = 1
 #: Weight of a synonym (data/synonyms.txt) next to the word the user typed.
 SYNONYM_WEIGHT = 0.25
 #: Weight of a place the query names (天津, 武汉市) that the document's opening names too.
-PLACE_WEIGHT = 2.0
+PLACE_WEIGHT = 1.0
 
 _QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』')
 _EXCLUDED = re.compile(r"(?:(?<=\s)|^)[-－]([^\s\"“”]+)")

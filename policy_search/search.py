@@ -48,6 +48,7 @@ class Hit:
     score: float
     snippet: str
     highlights: list[list[int]] = field(default_factory=list)
+    snippet_html: str = ""
 
 
 @dataclass
@@ -126,7 +127,8 @@ def _hit_from_stored(stored: dict, score: float, snippet: str, marks: list) -> H
         written_date=stored.get("written_date") or None,
         publish_date=stored.get("publish_date") or None,
         valid_until=valid_until, status=validity_status(valid_until),
-        score=score, snippet=snippet, highlights=marks)
+        score=score, snippet=snippet, highlights=marks,
+        snippet_html=snippets.marked_html(snippet, marks))
 
 
 def ranking_weighting() -> scoring.BM25F:

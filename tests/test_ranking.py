@@ -96,3 +96,13 @@ def test_real_questions_rank_their_answer_high(tmp_path):
     metrics = json.loads(result.output)
     assert metrics["queries"] == 489
     assert metrics["MRR@10"] >= 0.88 and metrics["R@10"] >= 0.97
+
+
+def test_snippet_html_is_escaped_before_marking(tmp_path):
+    write_policy(tmp_path / "d", "x.txt", "关于<script>alert(1)</script>稳岗返还的通知（示例）\n落实稳岗返还 & 以工代训。")
+    data_dir = tmp_path / "var"
+    ingest([tmp_path / "d"], data_dir)
+    with open_service(data_dir) as svc:
+        hit = svc.search("稳岗返还").hits[0]
+    assert "<script>" not in hit.snippet_html and "&lt;script&gt;" in hit.snippet_html
+    assert "<mark>稳岗返还</mark>" in hit.snippet_html and "&amp;" in hit.snippet_html
