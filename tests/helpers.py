@@ -26,3 +26,14 @@ def write_policy(folder: Path, name: str, text: str, encoding: str = "utf-8") ->
     path = folder / name
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def index_texts(folder: Path, data_dir: Path, texts: dict[str, str]) -> Path:
+    """Write small policy files and ingest them; returns the data directory."""
+    from indexer.pipeline import ingest
+
+    for name, text in texts.items():
+        write_policy(folder, name, text)
+    report = ingest([folder], data_dir)
+    assert not report.failed, report.failed
+    return data_dir

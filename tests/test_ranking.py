@@ -9,7 +9,7 @@ from policy_search import open_service
 from policy_search.cli import main
 from policy_search.query import parse_user_query
 
-from helpers import shared, write_policy
+from helpers import index_texts, shared, write_policy
 
 DOCS = {
     "shebao.txt": "关于阶段性减免企业社会保险费的通知（示例）\n减免企业社会保险费单位缴费部分。",
@@ -21,11 +21,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("docs")
-    for name, text in DOCS.items():
-        write_policy(folder, name, text)
-    data_dir = tmp_path_factory.mktemp("var")
-    ingest([folder], data_dir)
+    data_dir = index_texts(tmp_path_factory.mktemp("docs"), tmp_path_factory.mktemp("var"), DOCS)
     with open_service(data_dir) as svc:
         yield svc
 

@@ -7,7 +7,7 @@ from indexer.pipeline import ingest
 from policy_search import open_service
 from policy_search.errors import QueryError
 
-from helpers import write_policy
+from helpers import index_texts, write_policy
 
 DOCS = {
     "a.txt": "国务院办公厅关于支持企业复工复产的通知（示例）\n国办发〔2020〕6号\n各地区要支持企业复工复产，落实稳岗返还。\n国务院办公厅\n2020年2月20日",
@@ -19,11 +19,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("docs")
-    for name, text in DOCS.items():
-        write_policy(folder, name, text)
-    data_dir = tmp_path_factory.mktemp("var")
-    assert not ingest([folder], data_dir).failed
+    data_dir = index_texts(tmp_path_factory.mktemp("docs"), tmp_path_factory.mktemp("var"), DOCS)
     with open_service(data_dir) as svc:
         yield svc
 
