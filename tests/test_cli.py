@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from policy_search.cli import main
 
-from helpers import CORPUS, write_policy
+from helpers import write_policy
 
 NOTICE = "枣庄市人民政府关于稳岗返还的通知（示例）\n枣政发〔2020〕9号\n落实稳岗返还政策。\n枣庄市人民政府\n2020年3月5日"
 

@@ -1,5 +1,4 @@
 """Killed ingests leave an index that answers and a next run that completes; one writer at a time."""
-import os
 import signal
 import subprocess
 import sys

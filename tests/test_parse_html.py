@@ -20,7 +20,7 @@ from policy_search.errors import (
     UnsupportedFormatError,
 )
 
-from helpers import SHARED_DATA, SHARED_MISSING
+from helpers import SHARED_DATA
 
 DATA = SHARED_DATA
 GOVCN = DATA / "govcn"

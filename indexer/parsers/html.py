@@ -28,7 +28,6 @@ import lxml.html
 from indexer.textcodec import bom_encoding, detect_encoding
 from indexer.parsers.base import MAX_FILE_BYTES, MAX_TEXT_CHARS, RawDocument
 from policy_search.errors import (
-    DecodingError,
     DocumentError,
     EmptyDocumentError,
     FileTooLargeError,
