@@ -39,9 +39,8 @@ import re
 import unicodedata
 
 from policy_search.dates import find_dates
-from policy_search.models import validity_status as _status
 
-__all__ = ["find_valid_until", "validity_status"]
+__all__ = ["find_valid_until"]
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -344,13 +343,3 @@ def find_valid_until(text: str, start_date: str | None) -> str | None:
     ends = _end_dates(sentence, start)
     end = max(ends) if ends else _period(sentence, previous, start)
     return end.isoformat() if end else None
-
-
-def validity_status(valid_until: str | None, today: datetime.date) -> str:
-    """'in_force', 'expired' or 'unknown' for a policy's ISO end date on ``today``.
-
-    >>> d = datetime.date(2021, 1, 1)
-    >>> validity_status("2020-12-31", d), validity_status("2021-01-01", d), validity_status(None, d)
-    ('expired', 'in_force', 'unknown')
-    """
-    return _status(valid_until, today)

@@ -152,11 +152,6 @@ class Catalog:
             "INSERT OR REPLACE INTO sources(path, sha256, size, mtime, policy_ids, ingested_at)"
             " VALUES (?,?,?,?,?,?)", (path, sha256, size, mtime, json.dumps(policy_ids), time.time()))
 
-    def policy_source_paths(self) -> dict[str, str]:
-        """Map of active policy id to its source path."""
-        return {r[0]: r[1] for r in self.conn.execute(
-            "SELECT id, source_path FROM policies WHERE status='active'")}
-
     # --- aliases and history --------------------------------------------------
 
     def add_alias(self, old_id: str, new_id: str) -> None:
@@ -188,12 +183,6 @@ class Catalog:
         """Append one line to the ingestion history."""
         self.conn.execute("INSERT INTO history(batch_id, at, path, policy_id, action, detail)"
                           " VALUES (?,?,?,?,?,?)", (batch_id, time.time(), path, policy_id, action, detail))
-
-    def history(self, policy_id: str) -> list[dict]:
-        """The ingestion history of one policy, oldest first."""
-        rows = self.conn.execute("SELECT batch_id, at, path, action, detail FROM history"
-                                 " WHERE policy_id=? ORDER BY at", (policy_id,))
-        return [dict(r) for r in rows]
 
     def counts(self) -> dict:
         """Numbers for ``stats``: policies by format, level, region, topic, industry and validity."""

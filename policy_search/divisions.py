@@ -450,7 +450,7 @@ def find_places(text: str) -> list[tuple[Division, int, int]]:
 _SHORT_NAME_KINDS = ("province", "city")
 
 
-def mentioned_codes(text: str) -> list[str]:
+def mentioned_codes(text: str, words: list[str] | None = None) -> list[str]:
     """Codes of the provinces and cities a text names, and of the divisions above them.
 
     Full names anywhere, and short names of provinces and cities as whole jieba
@@ -465,7 +465,7 @@ def mentioned_codes(text: str) -> list[str]:
     found: dict[str, Division] = {}
     for division, _, _ in find_places(text):
         found.setdefault(division.code, division)
-    for word in segment(text):
+    for word in (segment(text) if words is None else words):
         candidates = [d for d in lookup(word) if d.kind in _SHORT_NAME_KINDS]
         if len(candidates) == 1 and len(word) >= 2:
             found.setdefault(candidates[0].code, candidates[0])

@@ -77,8 +77,9 @@ def parse_user_query(text: str) -> ParsedQuery:
     for match in _EXCLUDED.finditer(rest):
         parsed.excluded.extend(segment(match.group(1)))
     rest = _EXCLUDED.sub(" ", rest)
-    parsed.words = list(dict.fromkeys(segment(rest)))
-    parsed.places = divisions.mentioned_codes(rest)
+    words = segment(rest)
+    parsed.words = list(dict.fromkeys(words))
+    parsed.places = divisions.mentioned_codes(rest, words)
     return parsed
 
 

@@ -170,19 +170,6 @@ class PolicyWriter:
         self.commit()
         return len(redo)
 
-    def rebuild(self, on_progress: Callable[[int], None] | None = None) -> int:
-        """Re-index every active policy from the catalog (after an analyzer change)."""
-        writer = self._index_writer()
-        count = 0
-        for count, policy in enumerate(self.catalog.iter_policies(), 1):
-            writer.update_document(**policy_to_fields(policy))
-            self._touched.append(policy.id)
-            if on_progress:
-                on_progress(count)
-        self.commit()
-        return count
-
-
 def wait_message_to(stream) -> Callable[[str], None]:
     """A callback printing lock-wait messages with a timestamp to a stream."""
     def show(message: str) -> None:

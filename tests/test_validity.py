@@ -5,7 +5,8 @@ import datetime
 
 import pytest
 
-from indexer.validity import find_valid_until, validity_status
+from indexer.validity import find_valid_until
+from policy_search.models import validity_status
 from policy_search.dates import find_dates
 
 from helpers import shared
