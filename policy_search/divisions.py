@@ -443,36 +443,3 @@ def find_places(text: str) -> list[tuple[Division, int, int]]:
                         break
         i += step
     return found
-
-
-#: Only provinces and cities are recognised by their short names in free text (天津, 武汉):
-#: county short names are too often ordinary words.
-_SHORT_NAME_KINDS = ("province", "city")
-
-
-def mentioned_codes(text: str, words: list[str] | None = None) -> list[str]:
-    """Codes of the provinces and cities a text names, and of the divisions above them.
-
-    Full names anywhere, and short names of provinces and cities as whole jieba
-    words (天津, 重庆, 武汉). Used alike for documents and queries, so that a
-    question about 天津 prefers the documents that speak of 天津.
-
-    >>> mentioned_codes("天津的纳税人")
-    ['120000']
-    """
-    from .analysis import segment  # the analyzer imports nothing from here; keep it lazy
-
-    found: dict[str, Division] = {}
-    for division, _, _ in find_places(text):
-        found.setdefault(division.code, division)
-    for word in (segment(text) if words is None else words):
-        candidates = [d for d in lookup(word) if d.kind in _SHORT_NAME_KINDS]
-        if len(candidates) == 1 and len(word) >= 2:
-            found.setdefault(candidates[0].code, candidates[0])
-    codes: dict[str, None] = {}
-    for division in found.values():
-        if division.kind == "county":
-            continue
-        for above in ancestors_and_self(division):
-            codes[above.code] = None
-    return list(codes)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from . import divisions
 from .analysis import bigram_pieces, segment, synonyms
 from .docnumber import find_doc_numbers
 from .errors import QueryError
@@ -30,8 +29,6 @@ PAIR_WEIGHT = 1.0
 PAIR_SLOP = 1
 #: Weight of a synonym (data/synonyms.txt) next to the word the user typed.
 SYNONYM_WEIGHT = 0.25
-#: Weight of a place the query names (天津, 武汉市) that the document's opening names too.
-PLACE_WEIGHT = 1.0
 
 _QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』')
 _EXCLUDED = re.compile(r"(?:(?<=\s)|^)[-－]([^\s\"“”]+)")
@@ -45,7 +42,6 @@ class ParsedQuery:
     phrases: list[list[str]] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     doc_numbers: list[str] = field(default_factory=list)
-    places: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -79,7 +75,6 @@ def parse_user_query(text: str) -> ParsedQuery:
     rest = _EXCLUDED.sub(" ", rest)
     words = segment(rest)
     parsed.words = list(dict.fromkeys(words))
-    parsed.places = divisions.mentioned_codes(rest, words)
     return parsed
 
 
@@ -122,7 +117,6 @@ def build_query(parsed: ParsedQuery) -> wq.Query:
         optional += _word_terms(word) + _bigram_terms(word)
         optional += [wq.Term("body", other, boost=SYNONYM_WEIGHT) for other in synonyms(word)]
     optional += _adjacency_boosts(parsed.words)
-    optional += [wq.Term("places", code, boost=PLACE_WEIGHT) for code in parsed.places]
     optional += [wq.Term("doc_number", n, boost=DOC_NUMBER_BOOST) for n in parsed.doc_numbers]
     required = [_phrase_query(p) for p in parsed.phrases]
     if required:

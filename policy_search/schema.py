@@ -9,8 +9,6 @@ from . import divisions
 from .analysis import BigramTokenizer, policy_analyzer
 from .models import Policy
 
-#: How much of a text's opening is read for the places it speaks of.
-PLACES_LEAD_CHARS = 300
 #: Fields searched for free text, with their weight in ranking.
 TEXT_FIELDS = {"title": 0.5, "doc_number_text": 2.0, "issuer": 0.5, "body": 1.0}
 
@@ -28,7 +26,6 @@ def build_schema() -> Schema:
         bigrams=TEXT(analyzer=BigramTokenizer(), phrase=False),
         level=ID(stored=True),
         region_keys=KEYWORD(commas=True),
-        places=KEYWORD(commas=True),
         region_code=ID(),
         region_name=ID(),
         region=STORED(),
@@ -70,7 +67,6 @@ def policy_to_fields(policy: Policy) -> dict:
         "bigrams": f"{policy.title or ''}\n{policy.text}",
         "level": policy.level or "",
         "region_keys": _keyword_list(region_keys(policy)),
-        "places": ",".join(divisions.mentioned_codes(f"{policy.title or ''}\n{policy.text[:PLACES_LEAD_CHARS]}")),
         "region_code": policy.region.code or ("national" if policy.level == "central" else ""),
         "region_name": policy.region.name or "",
         "region": json.dumps(policy.region.to_dict(), ensure_ascii=False),

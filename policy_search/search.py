@@ -10,7 +10,7 @@ from pathlib import Path
 from whoosh import query as wq
 from whoosh import scoring
 
-from . import snippets
+from . import rerank, snippets
 from .catalog import Catalog
 from .errors import PolicyNotFoundError, QueryError
 from .facets import facet_counts, facet_spec
@@ -179,21 +179,34 @@ class SearchService:
         by_date = sort == "date" or parsed.is_empty
         with self._lock:
             searcher = self._current_searcher()
-            results = searcher.search_page(
-                whoosh_query, page, pagelen=limit, filter=filter_query,
-                sortedby="written_date" if by_date else None, reverse=by_date,
-                terms=details, groupedby=facet_spec() if details else None)
-            snippets.configure(results.results)
+            wanted = page * limit
+            results = searcher.search(
+                whoosh_query, limit=wanted if by_date else max(wanted, rerank.RERANK_DEPTH),
+                filter=filter_query, sortedby="written_date" if by_date else None,
+                reverse=by_date, terms=details, groupedby=facet_spec() if details else None)
+            snippets.configure(results)
+            ordered = [(hit.score, hit) for hit in results]
+            if not by_date and parsed.words:
+                ordered = self._reranked(searcher, ordered, parsed.words)
             words = parsed.all_words()
-            hits = [self._hit(hit, not by_date, words, with_snippet=details) for hit in results]
-            total = results.total
-            facets = facet_counts(results.results) if details else {}
+            hits = [self._hit(hit, score if not by_date else None, words, with_snippet=details)
+                    for score, hit in ordered[wanted - limit:wanted]]
+            total = len(results)
+            facets = facet_counts(results) if details else {}
         pages = max(1, math.ceil(total / limit))
         return SearchPage(query=text, total=total, page=page, pages=pages, limit=limit,
                           hits=hits, facets=facets)
 
     @staticmethod
-    def _hit(hit, scored: bool, words: list[str], with_snippet: bool = True) -> Hit:
+    def _reranked(searcher, ordered: list, words: list[str]) -> list:
+        """The top hits re-ordered by how densely one passage covers the query words."""
+        head, tail = ordered[:rerank.RERANK_DEPTH], ordered[rerank.RERANK_DEPTH:]
+        weights = rerank.query_weights(words, lambda piece: searcher.idf("bigrams", piece))
+        head = rerank.rerank([(score, hit.get("body", ""), hit) for score, hit in head], weights)
+        return head + tail
+
+    @staticmethod
+    def _hit(hit, score: float | None, words: list[str], with_snippet: bool = True) -> Hit:
         stored = hit.fields()
         body = stored.get("body", "")
         marked = ""
@@ -203,7 +216,7 @@ class SearchService:
             snippet, marks = snippets.split_marks(marked)
         else:
             snippet, marks = snippets.opening(body), []
-        score = round(float(hit.score or 0.0), 4) if scored else 0.0
+        score = round(float(score or 0.0), 4) if score is not None else 0.0
         return _hit_from_stored(stored, score, snippet, marks)
 
     def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
