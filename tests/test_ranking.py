@@ -102,3 +102,18 @@ def test_snippet_html_is_escaped_before_marking(tmp_path):
         hit = svc.search("稳岗返还").hits[0]
     assert "<script>" not in hit.snippet_html and "&lt;script&gt;" in hit.snippet_html
     assert "<mark>稳岗返还</mark>" in hit.snippet_html and "&amp;" in hit.snippet_html
+
+
+def test_question_frame_words_are_dropped():
+    assert parse_user_query("重庆在稳岗方面提出了哪些措施？").words == ["重庆", "稳岗", "措施"]
+
+
+def test_words_standing_together_in_one_passage_rank_first(tmp_path):
+    filler = "做好疫情防控工作，保障群众生活。" * 40
+    data_dir = index_texts(tmp_path / "docs", tmp_path / "var", {
+        "apart.txt": f"关于做好企业服务的通知（示例）\n设立专项补贴资金。{filler}对餐饮企业给予支持。",
+        "together.txt": f"关于支持服务业的通知（示例）\n{filler}对餐饮企业设立专项补贴资金。",
+    })
+    with open_service(data_dir) as svc:
+        page = svc.search("餐饮企业专项补贴")
+    assert [h.title for h in page.hits][0].startswith("关于支持服务业")
