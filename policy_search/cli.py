@@ -1,6 +1,6 @@
 """The ``policy-search`` command line: the one composition root.
 
-It is the only module that reaches out to ``indexer`` (ingest) and, later,
+It is the only module that reaches out to ``indexer`` (ingest) and
 ``web`` (serve), importing them inside the commands that need them. Library
 errors become one line with a hint and a non-zero exit code, never a traceback.
 """
@@ -324,6 +324,28 @@ def stats(obj, as_json):
     click.echo("Levels:   " + ", ".join(f"{_level_label(k) or k} {v}" for k, v in data["levels"].items()))
     click.echo("Topics:   " + ", ".join(f"{k} {v}" for k, v in data["topics"].items()))
     click.echo("Validity: " + ", ".join(f"{k} {v}" for k, v in data["validity"].items()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Threads answering requests.")
+@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None,
+              help="Public address for permanent links [env POLICY_SEARCH_BASE_URL].")
+@click.pass_obj
+def serve(obj, host, port, workers, base_url):
+    """Serve the web pages and the JSON API (waitress, a production WSGI server)."""
+    import waitress
+    from web import create_app
+
+    with open_service(obj["data_dir"]) as service:
+        count = service.stats()["indexed"]  # fail here, with a hint, when there is no index
+    app = create_app({"DATA_DIR": str(obj["data_dir"]), "BASE_URL": base_url})
+    click.echo(f"Serving {count} policies from {obj['data_dir']} on http://{host}:{port}/ "
+               f"({workers} threads). Ctrl+C stops.")
+    waitress.serve(app, host=host, port=port, threads=workers, ident="policy-search",
+                   _quiet=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,8 @@ MAX_PAGE = 1000
 SORTS = ("relevance", "date")
 #: The one-click lookup lists at most this many policies per level.
 MATCH_LIMIT_PER_LEVEL = 200
+#: A cited 文号 counts this many shared topics when choosing related policies.
+RELATED_CITED_BOOST = 5.0
 
 
 @dataclass
@@ -251,6 +253,20 @@ class SearchService:
         status = self.catalog.policy_status(current)
         return PolicyView(policy=policy, removed=status["status"] == "removed",
                           replaced_by=status["replaced_by"], requested_id=policy_id)
+
+    def related(self, policy: Policy, limit: int = 5) -> list[Hit]:
+        """Policies near one policy: those whose 文号 it cites first, then those sharing its topics."""
+        from .docnumber import find_doc_numbers
+        cited = [n for n in find_doc_numbers(policy.text) if n != policy.doc_number]
+        wanted = [wq.Term("doc_number", n, boost=RELATED_CITED_BOOST) for n in cited]
+        wanted += [wq.Term("topics", t) for t in policy.topics]
+        if not wanted:
+            return []
+        query = wq.AndNot(wq.Or(wanted), wq.Term("id", policy.id))
+        with self._lock:
+            results = self._current_searcher().search(query, limit=limit)
+            return [_hit_from_stored(hit.fields(), 0.0, snippets.opening(hit.get("body", ""), 80), [])
+                    for hit in results]
 
     def list_policies(self, include_removed: bool = False) -> list[Policy]:
         """Every policy in the catalog, ordered by id."""

@@ -1,0 +1,45 @@
+"""The JSON API under /api/: the same answers as the CLI's ``--json``."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from .context import service
+from .links import policy_url
+from .openapi import openapi_document
+from .params import match_params, policy_id, search_params
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def search():
+    params = search_params(request.args)
+    page = service().search(params.q, **params.service_kwargs())
+    return jsonify(page.to_dict())
+
+
+@bp.get("/policies/<path:pid>")
+def policy(pid: str):
+    view = service().get(policy_id(pid))
+    data = view.to_dict()
+    data["link"] = policy_url(view.policy.id)
+    return jsonify(data)
+
+
+@bp.get("/match")
+def match():
+    params = match_params(request.args)
+    result = service().match(params.region, industry=params.industry, topic=params.topic,
+                             in_force=params.in_force)
+    return jsonify(result.to_dict())
+
+
+@bp.get("/facets")
+def facets():
+    page = service().search("", limit=1)
+    return jsonify({"total": page.total, "facets": page.facets})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

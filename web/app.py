@@ -1,0 +1,49 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+
+from policy_search.search import SearchService
+from policy_search.settings import resolve_data_dir
+
+from . import api, errors, labels, pages, policy_pages, security
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """A new app over one data directory.
+
+    ``config`` keys: ``DATA_DIR`` (default: $POLICY_SEARCH_DATA_DIR or ./var) and
+    ``BASE_URL`` (the public address for permanent links; default: the request's host).
+    The app only reads the index: ingestion is the CLI's.
+    """
+    app = Flask(__name__)
+    app.config.update(DATA_DIR=None, BASE_URL=None, JSON_SORT_KEYS=False)
+    app.config.update(config or {})
+    app.config["DATA_DIR"] = str(resolve_data_dir(app.config["DATA_DIR"]))
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["policy_search"] = _ServiceHolder(app.config["DATA_DIR"])
+    for blueprint in (pages.bp, policy_pages.bp, api.bp):
+        app.register_blueprint(blueprint)
+    app.jinja_env.globals.update(level_name=labels.level_name, status_name=labels.status_name)
+    errors.register(app)
+    security.register(app)
+    return app
+
+
+class _ServiceHolder:
+    """Opens the search service on first use, once per process."""
+
+    def __init__(self, data_dir: str):
+        self.data_dir = data_dir
+        self._service: SearchService | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> SearchService:
+        if self._service is None:
+            with self._lock:
+                if self._service is None:
+                    self._service = SearchService(self.data_dir)
+        return self._service

@@ -1,0 +1,73 @@
+"""Errors as a friendly page, or as JSON under /api/: ``{"error": {"code", "message"}}``."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from policy_search.errors import (IndexMissingError, PolicyNotFoundError, PolicySearchError,
+                                  QueryError)
+
+from .params import BadParameter
+
+log = logging.getLogger(__name__)
+
+#: Short Chinese headline of each status for the error page.
+HEADLINES = {
+    400: "请求有误", 404: "没有找到这个页面", 405: "不支持这种请求方式", 410: "该政策已撤下",
+    414: "输入太长了", 500: "服务暂时出了问题", 503: "检索服务暂不可用",
+}
+CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 410: "gone",
+         414: "query_too_long", 500: "internal_error", 503: "unavailable"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, code: str | None = None, param: str | None = None):
+    """The error answer in the form the request expects."""
+    code = code or CODES.get(status, "error")
+    if wants_json():
+        body = {"code": code, "message": message}
+        if param:
+            body["parameter"] = param
+        return jsonify(error=body), status
+    return render_template("error.html", status=status, headline=HEADLINES.get(status, "出错了"),
+                           message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(BadParameter)
+    def _bad_parameter(err: BadParameter):
+        code = "not_found" if err.status == 404 else ("query_too_long" if err.status == 414 else "bad_parameter")
+        return error_response(err.status, err.message, code, err.name)
+
+    @app.errorhandler(PolicyNotFoundError)
+    def _not_found(err):
+        return error_response(404, "没有这条政策（编号不存在）。" if not wants_json() else str(err))
+
+    @app.errorhandler(QueryError)
+    def _query_error(err):
+        return error_response(400, f"{err} ({err.hint})" if err.hint else str(err), "bad_query")
+
+    @app.errorhandler(IndexMissingError)
+    def _no_index(err):
+        log.error("index missing: %s", err)
+        return error_response(503, "检索库还没有建立，请稍后再试。", "index_missing")
+
+    @app.errorhandler(PolicySearchError)
+    def _other(err):
+        return error_response(400, str(err))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        status = err.code or 500
+        message = err.description if wants_json() else HEADLINES.get(status, err.name)
+        return error_response(status, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err):
+        log.exception("unexpected error on %s", request.path)
+        return error_response(500, "请稍后再试。" if not wants_json() else "internal error")

@@ -1,0 +1,78 @@
+"""What the templates show: Chinese labels, facet links, active-filter chips, region steps."""
+from __future__ import annotations
+
+from flask import url_for
+
+from policy_search import divisions
+from policy_search.models import LEVEL_NAMES_ZH
+
+STATUS_NAMES = {"in_force": "有效", "expired": "已过期", "unknown": "有效期未注明"}
+FACET_TITLES = {"level": "层级", "topic": "主题", "industry": "行业", "region": "地区"}
+FACET_SHOWN = 8
+
+
+def level_name(level: str | None) -> str:
+    return LEVEL_NAMES_ZH.get(level or "", "未定级")
+
+
+def status_name(status: str) -> str:
+    return STATUS_NAMES.get(status, status)
+
+
+def region_label(code: str | None) -> str:
+    division = divisions.get(code) if code else None
+    return "".join(divisions.path_names(division)) if division else (code or "")
+
+
+def facet_groups(facets: dict, params) -> list[dict]:
+    """Each facet with its values as links that narrow the current search (page reset to 1)."""
+    groups = []
+    for name, counts in facets.items():
+        if not counts:
+            continue
+        items = []
+        for value, count in list(counts.items())[:FACET_SHOWN]:
+            param, shown = name, value
+            if name == "level":
+                shown = level_name(value)
+            elif name == "region":
+                found = divisions.lookup(value)
+                if len(found) != 1:
+                    continue
+                value = found[0].code
+            current = getattr(params, param, None)
+            args = params.query_args(**{param: None if current == value else value, "page": None})
+            items.append({"label": shown, "count": count, "active": current == value,
+                          "url": url_for("pages.search", **args)})
+        if items:
+            groups.append({"name": name, "title": FACET_TITLES.get(name, name), "items": items})
+    return groups
+
+
+def active_filters(params) -> list[dict]:
+    """The filters in force, each with a link that drops it."""
+    chips = []
+    shown = {"level": level_name(params.level), "topic": params.topic, "industry": params.industry,
+             "region": "发布地区：" + region_label(params.region),
+             "applies_to": "适用于：" + region_label(params.applies_to), "in_force": "仅看有效"}
+    for name, label in shown.items():
+        if getattr(params, name):
+            chips.append({"label": label, "url": url_for("pages.search", **params.query_args(**{
+                name: None, "page": None}))})
+    return chips
+
+
+def region_steps(chosen) -> list[dict]:
+    """The province → city → county choosers of /match, each with its options and selection."""
+    chain = divisions.ancestors_and_self(chosen) if chosen else []
+    provinces = [d for d in divisions.all_divisions() if d.kind == "province"]
+    steps = [{"name": "省", "options": provinces, "selected": chain[0].code if chain else None}]
+    for depth, title in ((1, "市"), (2, "区县")):
+        if len(chain) < depth:
+            break
+        options = divisions.children(chain[depth - 1])
+        if not options:
+            break
+        selected = chain[depth].code if len(chain) > depth else None
+        steps.append({"name": title, "options": options, "selected": selected})
+    return steps

@@ -1,0 +1,117 @@
+"""The OpenAPI 3 document of the JSON API, built from the same limits the API checks."""
+from __future__ import annotations
+
+from policy_search.models import LEVELS
+from policy_search.query import MAX_QUERY_CHARS
+from policy_search.search import MAX_PAGE, SORTS
+from policy_search.vocabulary import industry_names, topic_names
+
+from .params import DEFAULT_LIMIT, MAX_LIMIT, MAX_SHORT_CHARS
+
+
+def _param(name: str, description: str, schema: dict, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema}
+
+
+def _region_param(name: str, description: str, required: bool = False) -> dict:
+    return _param(name, description, {"type": "string", "maxLength": MAX_SHORT_CHARS}, required)
+
+
+_FLAG = {"type": "string", "enum": ["1", "0", "true", "false"]}
+
+_SEARCH_PARAMS = [
+    _param("q", "Key words or a whole question; empty lists the newest policies.",
+           {"type": "string", "maxLength": MAX_QUERY_CHARS}),
+    _param("level", "Level of the issuer.", {"type": "string", "enum": list(LEVELS)}),
+    _param("topic", "Topic.", {"type": "string", "enum": list(topic_names())}),
+    _param("industry", "Industry (policies for every industry included).",
+           {"type": "string", "enum": list(industry_names())}),
+    _region_param("region", "Issued in this region or under it (name or 6-digit code)."),
+    _region_param("applies_to", "Applies to an enterprise in this region: central policies plus "
+                                "those of the region and the regions above it."),
+    _param("in_force", "Leave out expired policies.", _FLAG),
+    _param("sort", "Order of the hits.", {"type": "string", "enum": list(SORTS), "default": "relevance"}),
+    _param("page", "Page number.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
+    _param("limit", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                       "default": DEFAULT_LIMIT}),
+]
+
+_REGION = {"type": "object", "properties": {
+    "code": {"type": "string"}, "name": {"type": "string"},
+    "path": {"type": "array", "items": {"type": "string"}}}}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_NULLABLE = {"type": "string", "nullable": True}
+_HIT = {"type": "object", "required": ["id", "title", "level", "status", "snippet"], "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}, "doc_number": _NULLABLE,
+    "issuer": _NULLABLE, "level": _NULLABLE, "region": _REGION, "topics": _STRINGS,
+    "industries": _STRINGS, "written_date": _NULLABLE, "publish_date": _NULLABLE,
+    "valid_until": _NULLABLE, "status": {"type": "string", "enum": ["in_force", "expired", "unknown"]},
+    "score": {"type": "number"}, "snippet": {"type": "string"},
+    "highlights": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+    "snippet_html": {"type": "string"}}}
+_FACETS = {"type": "object", "additionalProperties": {
+    "type": "object", "additionalProperties": {"type": "integer"}}}
+_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "parameter": {"type": "string"}}}}}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(s): _json({"$ref": "#/components/schemas/Error"}, "Error") for s in statuses}
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.0 document served at /api/openapi.json."""
+    search_page = {"type": "object", "required": ["query", "total", "page", "pages", "limit", "hits", "facets"],
+                   "properties": {"query": {"type": "string"}, "total": {"type": "integer"},
+                                  "page": {"type": "integer"}, "pages": {"type": "integer"},
+                                  "limit": {"type": "integer"},
+                                  "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+                                  "facets": _FACETS}}
+    policy = {"type": "object", "required": ["id", "title", "text", "removed"], "properties": {
+        "id": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
+        "doc_number": _NULLABLE, "issuer": _NULLABLE, "level": _NULLABLE, "region": _REGION,
+        "topics": _STRINGS, "industries": _STRINGS, "removed": {"type": "boolean"},
+        "replaced_by": _NULLABLE, "link": {"type": "string"}}}
+    match = {"type": "object", "required": ["region", "total", "groups"], "properties": {
+        "region": _REGION, "industry": _NULLABLE, "topic": _NULLABLE, "total": {"type": "integer"},
+        "groups": {"type": "object", "additionalProperties": {
+            "type": "array", "items": {"$ref": "#/components/schemas/Hit"}}}}}
+    match_params = [_region_param("region", "Where the enterprise is (name or 6-digit code).", True),
+                    _param("industry", "Its industry.", {"type": "string", "enum": list(industry_names())}),
+                    _param("topic", "Its need.", {"type": "string", "enum": list(topic_names())}),
+                    _param("in_force", "Leave out expired policies.", _FLAG)]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "policy-search API", "version": "1",
+                 "description": "Full-text search over Chinese government support policies."},
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "Search policies", "operationId": "search", "parameters": _SEARCH_PARAMS,
+                "responses": {"200": _json(search_page, "One page of hits with facet counts"),
+                              **_errors(400, 414)}}},
+            "/api/policies/{id}": {"get": {
+                "summary": "One policy with its full text", "operationId": "getPolicy",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "string", "maxLength": 64}}],
+                "responses": {"200": _json(policy, "The policy"), **_errors(404)}}},
+            "/api/match": {"get": {
+                "summary": "Policies that apply to an enterprise, grouped by level",
+                "operationId": "match", "parameters": match_params,
+                "responses": {"200": _json(match, "The policies by level"), **_errors(400)}}},
+            "/api/facets": {"get": {
+                "summary": "Counts of every level, topic, industry and region", "operationId": "facets",
+                "responses": {"200": _json({"type": "object", "required": ["total", "facets"], "properties": {
+                    "total": {"type": "integer"}, "facets": _FACETS}}, "Facet counts")}}},
+            "/api/openapi.json": {"get": {
+                "summary": "This document", "operationId": "openapi",
+                "responses": {"200": {"description": "The OpenAPI document",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        },
+        "components": {"schemas": {"Hit": _HIT, "Error": _ERROR}},
+    }

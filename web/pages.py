@@ -1,0 +1,48 @@
+"""The pages enterprises use: home, search and the one-click lookup."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from policy_search import divisions
+from policy_search.models import LEVELS
+from policy_search.vocabulary import industry_names, topic_names
+
+from . import labels
+from .context import service
+from .params import match_params, search_params
+
+bp = Blueprint("pages", __name__)
+
+#: One-click searches on the home page: (label, topic).
+SHORTCUTS = ("复工复产", "稳岗就业", "财税支持", "金融支持", "租金减免", "社会保险", "土地使用", "人才")
+NEWEST_ON_HOME = 6
+
+
+@bp.get("/")
+def home():
+    newest = service().search("", sort="date", limit=NEWEST_ON_HOME, details=False)
+    shortcuts = [t for t in SHORTCUTS if t in topic_names()]
+    return render_template("home.html", newest=newest.hits, shortcuts=shortcuts, total=newest.total)
+
+
+@bp.get("/search")
+def search():
+    params = search_params(request.args)
+    page = service().search(params.q, **params.service_kwargs())
+    return render_template("search.html", params=params, page=page,
+                           facet_groups=labels.facet_groups(page.facets, params),
+                           chips=labels.active_filters(params),
+                           topics=topic_names(), industries=industry_names(), levels=LEVELS)
+
+
+@bp.get("/match")
+def match():
+    params = match_params(request.args, required=False)
+    chosen = divisions.get(params.region) if params.region else None
+    result = None
+    if chosen is not None:
+        result = service().match(chosen.code, industry=params.industry, topic=params.topic,
+                                 in_force=params.in_force)
+    return render_template("match.html", params=params, result=result,
+                           steps=labels.region_steps(chosen),
+                           topics=topic_names(), industries=industry_names())

@@ -1,0 +1,194 @@
+"""Reading and checking request parameters, shared by the pages and the API.
+
+Every bad value becomes a :class:`BadParameter` (400) naming the parameter, so
+nothing a visitor types reaches the core unchecked or ends in a 500.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from policy_search import divisions
+from policy_search.errors import QueryError
+from policy_search.models import LEVELS
+from policy_search.query import MAX_QUERY_CHARS
+from policy_search.search import MAX_PAGE, SORTS
+from policy_search.vocabulary import industry_names, topic_names
+
+#: Results per page: the default and the most a request may ask for.
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+#: Longest value accepted for a region or other short parameter.
+MAX_SHORT_CHARS = 60
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+class BadParameter(Exception):
+    """A request parameter that can't be used (400); ``status`` 414 for an over-long query."""
+
+    def __init__(self, name: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.name = name
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class SearchParams:
+    """What a search request asks for, checked."""
+
+    q: str = ""
+    level: str | None = None
+    topic: str | None = None
+    industry: str | None = None
+    region: str | None = None
+    applies_to: str | None = None
+    in_force: bool = False
+    sort: str = "relevance"
+    page: int = 1
+    limit: int = DEFAULT_LIMIT
+
+    def service_kwargs(self) -> dict:
+        """Keyword arguments of ``SearchService.search`` (all but the query text)."""
+        data = asdict(self)
+        data.pop("q")
+        return data
+
+    def query_args(self, **changes) -> dict:
+        """The non-default parameters as URL arguments, with ``changes`` applied (None drops one)."""
+        data = {**asdict(self), **changes}
+        defaults = asdict(SearchParams())
+        out = {}
+        for key, value in data.items():
+            if value is None or value == defaults[key]:
+                continue
+            out[key] = "1" if value is True else value
+        return out
+
+    @property
+    def filtered(self) -> bool:
+        return any([self.level, self.topic, self.industry, self.region, self.applies_to, self.in_force])
+
+
+def _text(args, name: str, limit: int = MAX_SHORT_CHARS) -> str | None:
+    value = args.get(name, "")
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        raise BadParameter(name, f"parameter '{name}' contains control characters")
+    value = value.strip()
+    if len(value) > limit:
+        raise BadParameter(name, f"parameter '{name}' is longer than {limit} characters")
+    return value or None
+
+
+def _choice(args, name: str, allowed) -> str | None:
+    value = _text(args, name)
+    if value is not None and value not in allowed:
+        raise BadParameter(name, f"unknown {name} {value!r}; use one of: {', '.join(allowed)}")
+    return value
+
+
+def _integer(args, name: str, default: int, low: int, high: int) -> int:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise BadParameter(name, f"parameter '{name}' must be a whole number from {low} to {high}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise BadParameter(name, f"parameter '{name}' must be from {low} to {high}, not {value}")
+    return value
+
+
+def _flag(args, name: str) -> bool:
+    raw = (args.get(name) or "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise BadParameter(name, f"parameter '{name}' must be 1 or 0")
+
+
+def _region(args, name: str) -> str | None:
+    value = _text(args, name)
+    if value is None:
+        return None
+    try:
+        return divisions.resolve(value).code
+    except QueryError as err:
+        raise BadParameter(name, f"{err} ({err.hint})" if err.hint else str(err)) from None
+
+
+def query_text(args) -> str:
+    """The ``q`` parameter: control characters refused, over-long queries answered with 414."""
+    value = args.get("q", "")
+    if len(value) > MAX_QUERY_CHARS:
+        raise BadParameter("q", f"the query is {len(value)} characters long; the limit is "
+                                f"{MAX_QUERY_CHARS}: use the key words of your question", status=414)
+    return _text(args, "q", MAX_QUERY_CHARS) or ""
+
+
+def search_params(args) -> SearchParams:
+    """The checked parameters of a search (page or API)."""
+    return SearchParams(
+        q=query_text(args),
+        level=_choice(args, "level", LEVELS),
+        topic=_choice(args, "topic", topic_names()),
+        industry=_choice(args, "industry", industry_names()),
+        region=_region(args, "region"),
+        applies_to=_region(args, "applies_to"),
+        in_force=_flag(args, "in_force"),
+        sort=_choice(args, "sort", SORTS) or "relevance",
+        page=_integer(args, "page", 1, 1, MAX_PAGE),
+        limit=_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+    )
+
+
+@dataclass
+class MatchParams:
+    """The one-click lookup: where the enterprise is, its industry and its need."""
+
+    region: str | None = None
+    industry: str | None = None
+    topic: str | None = None
+    in_force: bool = False
+
+
+def match_params(args, required: bool = True) -> MatchParams:
+    """The checked parameters of ``/match`` and ``/api/match``; the API requires a region."""
+    params = MatchParams(region=chosen_region(args),
+                         industry=_choice(args, "industry", industry_names()),
+                         topic=_choice(args, "topic", topic_names()),
+                         in_force=_flag(args, "in_force"))
+    if required and params.region is None:
+        raise BadParameter("region", "parameter 'region' is required: a province, city or county "
+                                     "name or its 6-digit code, e.g. 370404")
+    return params
+
+
+def policy_id(value: str) -> str:
+    """A policy id from the URL path, checked for shape before any lookup."""
+    if not (0 < len(value) <= 64) or not all(c.isascii() and (c.isalnum() or c in "-_") for c in value):
+        raise BadParameter("id", f"{value[:80]!r} is not a policy id", status=404)
+    return value
+
+
+def chosen_region(args) -> str | None:
+    """The region of /match: ``region``, or the deepest consistent of ``province``/``city``/``county``.
+
+    The three choosers submit together, so a county left over from another
+    province is ignored rather than trusted.
+    """
+    if args.get("region"):
+        return _region(args, "region")
+    chosen = None
+    for name in ("province", "city", "county"):
+        code = _text(args, name)
+        if code is None:
+            break
+        division = divisions.get(code) if code.isascii() and code.isdigit() else None
+        if division is None:
+            raise BadParameter(name, f"unknown {name} code {code!r}")
+        if chosen is not None and divisions.parent(division) != chosen:
+            break
+        chosen = division
+    return chosen.code if chosen else None

@@ -1,0 +1,62 @@
+"""A policy's own page (the permanent link), its original file, and its QR code's place."""
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, redirect, render_template, send_file, url_for
+
+from policy_search.models import validity_status
+
+from .context import service
+from .links import policy_url
+from .params import policy_id
+
+bp = Blueprint("policy_pages", __name__)
+
+#: Formats whose source file holds many policies: the download is the policy's own text instead.
+BULK_FORMATS = {"tsv", "jsonl"}
+
+
+@bp.get("/p/<path:pid>")
+def policy(pid: str):
+    view = service().get(policy_id(pid))
+    if view.policy.id != pid:
+        return redirect(url_for(".policy", pid=view.policy.id), code=301)
+    related = [] if view.removed else service().related(view.policy)
+    paragraphs = [p.strip() for p in view.policy.text.splitlines() if p.strip()]
+    status = 410 if view.removed else 200
+    source_url = view.policy.url if (view.policy.url or "").startswith(("http://", "https://")) else None
+    return render_template("policy.html", view=view, p=view.policy, paragraphs=paragraphs,
+                           related=related, link=policy_url(view.policy.id), source_url=source_url,
+                           status=validity_status(view.policy.valid_until),
+                           has_original=_original_file(view.policy) is not None), status
+
+
+@bp.get("/p/<path:pid>/original")
+def original(pid: str):
+    """The catalogued source file of a policy, found by id only (never a path from the request)."""
+    view = service().get(policy_id(pid))
+    policy = view.policy
+    source = _original_file(policy)
+    if source is None:
+        return _as_text(policy)
+    mime = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+    return send_file(source, mimetype=mime, as_attachment=True,
+                     download_name=f"{policy.title[:60] or policy.id}{source.suffix}")
+
+
+def _original_file(policy) -> Path | None:
+    path = Path(policy.source.path) if policy.source.path else None
+    if path is None or policy.source.format in BULK_FORMATS or not path.is_file():
+        return None
+    return path
+
+
+def _as_text(policy):
+    if not policy.text:
+        abort(404)
+    body = f"{policy.title}\n\n{policy.text}\n"
+    response = Response(body, mimetype="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = f"attachment; filename={policy.id}.txt"
+    return response
