@@ -21,7 +21,7 @@ run: install
 		echo "Index is empty: ingesting corpus/ ..."; \
 		$(BIN)/policy-search --data-dir $(DATA_DIR) ingest corpus/ ; \
 	fi
-	$(BIN)/policy-search --data-dir $(DATA_DIR) search "复工复产 稳岗" -n 5
+	$(BIN)/policy-search --data-dir $(DATA_DIR) serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

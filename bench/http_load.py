@@ -1,0 +1,167 @@
+"""HTTP latency and throughput of ``GET /api/search`` against the real server.
+
+    .venv/bin/python bench/http_load.py [--data-dir DIR | --source PATH ...] [--clients 1]
+                                        [--duration 20] [--queries N] [--json]
+
+Without ``--data-dir`` it ingests ``--source`` (default ``corpus/``) into a temporary data
+directory. It starts ``policy-search serve`` on a free loopback port, then runs
+``--clients`` threads, each with its own keep-alive connection, sending the questions of
+``queries-load.txt`` (or, when the shared data is absent, the titles of the indexed
+policies) round-robin for ``--duration`` seconds. It prints requests per second,
+latency percentiles, errors and the server's peak RSS (from /proc).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import LOAD_QUERIES, REPO, median, percentile, read_lines  # noqa: E402
+
+CLI = [sys.executable, "-m", "policy_search.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ingest(sources: list[str], data_dir: Path) -> None:
+    subprocess.run(CLI + ["--data-dir", str(data_dir), "ingest", *sources], check=True,
+                   stdout=subprocess.DEVNULL, cwd=REPO)
+
+
+def start_server(data_dir: Path, port: int, threads: int) -> subprocess.Popen:
+    server = subprocess.Popen(CLI + ["--data-dir", str(data_dir), "serve", "--port", str(port),
+                                     "--workers", str(threads)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                sys.exit(f"server exited: {server.stderr.read().decode(errors='replace')}")
+            time.sleep(0.2)
+    server.kill()
+    sys.exit("server did not start within 60 s")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def titles_of(data_dir: Path, count: int) -> list[str]:
+    out = subprocess.run(CLI + ["--data-dir", str(data_dir), "list", "--json"], check=True,
+                         capture_output=True, cwd=REPO).stdout
+    return [p["title"] for p in json.loads(out)][:count]
+
+
+class Client(threading.Thread):
+    """One client: a keep-alive connection sending queries until the deadline."""
+
+    def __init__(self, port: int, queries: list[str], offset: int, deadline: float):
+        super().__init__(daemon=True)
+        self.port, self.queries, self.offset, self.deadline = port, queries, offset, deadline
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        i = self.offset
+        while time.monotonic() < self.deadline:
+            path = "/api/search?" + urllib.parse.urlencode({"q": self.queries[i % len(self.queries)]})
+            i += 1
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    self.errors.append(f"{response.status} {path}")
+            except (OSError, http.client.HTTPException) as err:
+                self.errors.append(f"{type(err).__name__} {path}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                continue
+            self.latencies.append((time.perf_counter() - started) * 1000)
+        conn.close()
+
+
+def run_load(port: int, queries: list[str], clients: int, duration: float) -> dict:
+    deadline = time.monotonic() + duration
+    started = time.monotonic()
+    workers = [Client(port, queries, k * 97, deadline) for k in range(clients)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    latencies = [ms for w in workers for ms in w.latencies]
+    errors = [e for w in workers for e in w.errors]
+    return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(latencies),
+            "rps": round(len(latencies) / elapsed, 1), "errors": len(errors),
+            "first_errors": errors[:5],
+            "p50_ms": round(median(latencies), 1) if latencies else None,
+            "p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
+            "p99_ms": round(percentile(latencies, 99), 1) if latencies else None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, help="an ingested data directory to serve")
+    parser.add_argument("--source", action="append", help="what to ingest (default corpus/)")
+    parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=8, help="server threads")
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="http-load-") as tmp:
+        data_dir = args.data_dir
+        if data_dir is None:
+            data_dir = Path(tmp) / "var"
+            ingest(args.source or [str(REPO / "corpus")], data_dir)
+        queries = (read_lines(LOAD_QUERIES, args.queries) if LOAD_QUERIES.is_file()
+                   else titles_of(data_dir, args.queries))
+        port = free_port()
+        server = start_server(data_dir, port, args.threads)
+        try:
+            run_load(port, queries, args.clients, args.warmup)
+            result = run_load(port, queries, args.clients, args.duration)
+            result["server_peak_rss_mb"] = round(peak_rss_mb(server.pid), 1)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    result["queries"] = "queries-load.txt" if LOAD_QUERIES.is_file() else "policy titles"
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    print(f"{result['clients']} clients, {result['seconds']} s, {result['requests']} requests "
+          f"({result['queries']}): {result['rps']} req/s, errors {result['errors']}, "
+          f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
+          f"server peak RSS {result['server_peak_rss_mb']} MB")
+    for line in result["first_errors"]:
+        print("  error:", line)
+
+
+if __name__ == "__main__":
+    main()
