@@ -27,6 +27,8 @@ MAX_PAGE = 1000
 SORTS = ("relevance", "date")
 #: The one-click lookup lists at most this many policies per level.
 MATCH_LIMIT_PER_LEVEL = 200
+#: Group of the one-click lookup for policies whose level could not be told.
+UNRATED = "unrated"
 #: A cited 文号 counts this many shared topics when choosing related policies.
 RELATED_CITED_BOOST = 5.0
 
@@ -160,8 +162,15 @@ class SearchService:
         self.close()
 
     def _current_searcher(self):
-        """The searcher, refreshed when a writer has committed since."""
-        self._searcher = self._searcher.refresh()
+        """The searcher, reopened when a writer has committed since.
+
+        Whoosh's ``refresh()`` keeps the readers of unchanged segment ids together with
+        their old deletions, so removed and replaced policies would stay findable.
+        """
+        if not self._searcher.up_to_date():
+            old = self._searcher
+            self._searcher = self.index.searcher(weighting=ranking_weighting())
+            old.close()
         return self._searcher
 
     def search(self, text: str, *, level: str | None = None, region: str | None = None,
@@ -235,8 +244,8 @@ class SearchService:
                     for hit in results]
         status_order = {"in_force": 0, "unknown": 1, "expired": 2}
         groups: dict[str, list[Hit]] = {}
-        for level in LEVELS:
-            in_level = [h for h in hits if h.level == level]
+        for level in (*LEVELS, UNRATED):
+            in_level = [h for h in hits if (h.level or UNRATED) == level]
             in_level.sort(key=lambda h: status_order[h.status])  # stable: newest first within a status
             if in_level:
                 groups[level] = in_level[:MATCH_LIMIT_PER_LEVEL]

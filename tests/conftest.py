@@ -32,3 +32,20 @@ def corpus_service(corpus_data_dir):
 def data_dir(tmp_path) -> Path:
     """A fresh, empty data directory for tests that write."""
     return tmp_path / "var"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "browser: drives a real chromium through Playwright (tests/test_browser.py)")
+
+
+@pytest.fixture(scope="session")
+def corpus_app(corpus_data_dir):
+    """The Flask app over the corpus index (read-only), with a fixed public address."""
+    from web.app import create_app
+
+    app = create_app({"DATA_DIR": str(corpus_data_dir), "BASE_URL": "https://zc.example.cn"})
+    yield app
+    holder = app.extensions["policy_search"]
+    if holder._service is not None:
+        holder._service.close()

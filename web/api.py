@@ -22,6 +22,8 @@ def search():
 def policy(pid: str):
     view = service().get(policy_id(pid))
     data = view.to_dict()
+    data["source"] = {"format": view.policy.source.format, "sha256": view.policy.source.sha256}
+    data.pop("provenance", None)
     data["link"] = policy_url(view.policy.id)
     return jsonify(data)
 

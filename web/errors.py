@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from policy_search.errors import (IndexMissingError, PolicyNotFoundError, PolicySearchError,
                                   QueryError)
@@ -65,7 +65,11 @@ def register(app: Flask) -> None:
     def _http(err: HTTPException):
         status = err.code or 500
         message = err.description if wants_json() else HEADLINES.get(status, err.name)
-        return error_response(status, message)
+        response, status = error_response(status, message)
+        if isinstance(err, MethodNotAllowed) and err.valid_methods:
+            response = make_response(response, status)
+            response.headers["Allow"] = ", ".join(err.valid_methods)
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(err):

@@ -12,7 +12,7 @@ FACET_SHOWN = 8
 
 
 def level_name(level: str | None) -> str:
-    return LEVEL_NAMES_ZH.get(level or "", "未定级")
+    return LEVEL_NAMES_ZH.get(level or "", "未定级")  # also the lookup's "unrated" group
 
 
 def status_name(status: str) -> str:
@@ -36,10 +36,10 @@ def facet_groups(facets: dict, params) -> list[dict]:
             if name == "level":
                 shown = level_name(value)
             elif name == "region":
-                found = divisions.lookup(value)
-                if len(found) != 1:
+                division = divisions.get(value)
+                if division is None:
                     continue
-                value = found[0].code
+                shown = division.name
             current = getattr(params, param, None)
             args = params.query_args(**{param: None if current == value else value, "page": None})
             items.append({"label": shown, "count": count, "active": current == value,

@@ -82,7 +82,11 @@ def openapi_document() -> dict:
         "region": _REGION, "industry": _NULLABLE, "topic": _NULLABLE, "total": {"type": "integer"},
         "groups": {"type": "object", "additionalProperties": {
             "type": "array", "items": {"$ref": "#/components/schemas/Hit"}}}}}
-    match_params = [_region_param("region", "Where the enterprise is (name or 6-digit code).", True),
+    match_params = [_region_param("region", "Where the enterprise is (name or 6-digit code); "
+                                            "or give province, city and county codes."),
+                    *[_param(step, f"6-digit code of the {step}, used when region is absent "
+                                   "(a step not under the one before it is ignored).",
+                             {"type": "string", "pattern": "^[0-9]{6}$"}) for step in ("province", "city", "county")],
                     _param("industry", "Its industry.", {"type": "string", "enum": list(industry_names())}),
                     _param("topic", "Its need.", {"type": "string", "enum": list(topic_names())}),
                     _param("in_force", "Leave out expired policies.", _FLAG)]

@@ -5,6 +5,7 @@ nothing a visitor types reaches the core unchecked or ends in a 500.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from policy_search import divisions
@@ -72,7 +73,7 @@ class SearchParams:
 
 def _text(args, name: str, limit: int = MAX_SHORT_CHARS) -> str | None:
     value = args.get(name, "")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value):
         raise BadParameter(name, f"parameter '{name}' contains control characters")
     value = value.strip()
     if len(value) > limit:
@@ -154,7 +155,7 @@ class MatchParams:
 
 
 def match_params(args, required: bool = True) -> MatchParams:
-    """The checked parameters of ``/match`` and ``/api/match``; the API requires a region."""
+    """The checked parameters of ``/match`` and ``/api/match`` (where a region is required)."""
     params = MatchParams(region=chosen_region(args),
                          industry=_choice(args, "industry", industry_names()),
                          topic=_choice(args, "topic", topic_names()),

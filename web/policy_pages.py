@@ -57,6 +57,6 @@ def _as_text(policy):
     if not policy.text:
         abort(404)
     body = f"{policy.title}\n\n{policy.text}\n"
-    response = Response(body, mimetype="text/plain; charset=utf-8")
+    response = Response(body, mimetype="text/plain")
     response.headers["Content-Disposition"] = f"attachment; filename={policy.id}.txt"
     return response
