@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS history (
     action TEXT NOT NULL,          -- added | updated | unchanged | failed | removed | aliased
     detail TEXT
 );
+CREATE TABLE IF NOT EXISTS saved_searches (
+    id TEXT PRIMARY KEY,
+    params TEXT NOT NULL,          -- JSON object: q and filters (links.canonical_search)
+    created_at REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS history_policy ON history(policy_id);
 CREATE INDEX IF NOT EXISTS policies_pending ON policies(pending);
 """
@@ -165,6 +170,28 @@ class Catalog:
         """The current id an old id points at, if any."""
         row = self.conn.execute("SELECT new_id FROM aliases WHERE old_id=?", (policy_id,)).fetchone()
         return row[0] if row else None
+
+    # --- saved searches (short links on posters) --------------------------------
+
+    def save_search(self, search_id: str, params: dict) -> None:
+        """Keep a search under its id (saving it again changes nothing)."""
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO saved_searches(id, params, created_at) VALUES (?,?,?)",
+                         (search_id, json.dumps(params, ensure_ascii=False), time.time()))
+
+    def saved_search(self, search_id: str) -> dict | None:
+        """The parameters of a saved search, or None."""
+        row = self.conn.execute("SELECT params FROM saved_searches WHERE id=?", (search_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def saved_searches(self) -> dict[str, dict]:
+        """Every saved search by id."""
+        rows = self.conn.execute("SELECT id, params FROM saved_searches ORDER BY id")
+        return {sid: json.loads(params) for sid, params in rows}
+
+    def aliases(self) -> dict[str, str]:
+        """Every old id and the id it points at."""
+        return dict(self.conn.execute("SELECT old_id, new_id FROM aliases ORDER BY old_id"))
 
     def start_batch(self) -> int:
         """Open a batch in the history; returns its number."""

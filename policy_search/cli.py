@@ -326,6 +326,106 @@ def stats(obj, as_json):
     click.echo("Validity: " + ", ".join(f"{k} {v}" for k, v in data["validity"].items()))
 
 
+def _filter_options(func):
+    """--topic, --level, --applies-to and --in-force, shared by the commands that print policies."""
+    func = click.option("--in-force", is_flag=True, help="Leave out expired policies.")(func)
+    func = click.option("--applies-to", help="Only policies that apply to an enterprise in this region.")(func)
+    func = click.option("--level", type=click.Choice(LEVELS), help="Only this level.")(func)
+    return click.option("--topic", help="Only this topic.")(func)
+
+
+@main.command()
+@_filter_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The booklet file to write (.html).")
+@click.option("--title", default=None, help="Title on the cover.")
+@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None,
+              help="Public address printed in the links [env POLICY_SEARCH_BASE_URL].")
+@click.pass_obj
+def booklet(obj, topic, level, applies_to, in_force, output, title, base_url):
+    """Write the printed compendium: cover, contents by level and topic, a QR code per policy."""
+    from .booklet import write_booklet
+    from .links import require_base_url
+
+    base = require_base_url(base_url)
+    with open_service(obj["data_dir"]) as service:
+        count = write_booklet(service, output, base, topic=topic, level=level,
+                              applies_to=applies_to, in_force=in_force, title=title)
+    click.echo(f"Wrote {output}: {count} policies.")
+
+
+@main.command()
+@click.argument("policy_id", required=False)
+@click.option("--search", "words", help="Make a code for this search instead of one policy.")
+@_filter_options
+@click.option("--industry", help="Search filter: only this industry.")
+@click.option("--region", help="Search filter: issued in this region or under it.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The image to write: FILE.png or FILE.svg.")
+@click.option("--size", default=None, type=int, help="PNG pixels per module (2 to 40; default 8).")
+@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None,
+              help="Public address encoded in the code [env POLICY_SEARCH_BASE_URL].")
+@click.pass_obj
+def qr(obj, policy_id, words, topic, level, applies_to, in_force, industry, region, output, size,
+       base_url):
+    """Write the QR code of a policy's permanent link, or of a saved search (for posters)."""
+    from pathlib import Path
+
+    from . import links
+    from .qr import DEFAULT_BOX, qr_image
+
+    fmt = Path(output).suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise click.UsageError("the output must be a .png or .svg file")
+    from . import divisions
+    region, applies_to = (divisions.resolve(r).code if r else None for r in (region, applies_to))
+    search = links.canonical_search({"q": words, "topic": topic, "level": level, "industry": industry,
+                                     "region": region, "applies_to": applies_to, "in_force": in_force})
+    if bool(policy_id) == bool(search):
+        raise click.UsageError("give either a policy ID or --search/filters, not both or neither")
+    base = links.require_base_url(base_url)
+    with open_service(obj["data_dir"]) as service:
+        if policy_id:
+            view = service.get(policy_id)
+            link, what = links.policy_link(base, view.policy.id), view.policy.title
+            if view.removed:
+                click.echo(f"Note: {view.policy.id} is removed; its code opens the removal notice.", err=True)
+        else:
+            filters = {k: v for k, v in search.items() if k != "q"}
+            filters["in_force"] = filters.get("in_force") == "1"
+            total = service.search(search.get("q", ""), limit=1, details=False, **filters).total
+            search_id = links.saved_search_id(search)
+            service.catalog.save_search(search_id, search)
+            link, what = links.search_link(base, search_id), f"saved search ({total} policies now)"
+    Path(output).write_bytes(qr_image(link, fmt, size or DEFAULT_BOX))
+    click.echo(f"Wrote {output}: {link}  {what}")
+
+
+@main.group()
+def links():
+    """Permanent links and the ids behind them."""
+
+
+@links.command(name="check")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def links_check(obj, as_json):
+    """Check that every id ever issued (policies, removals, aliases, saved searches) still resolves."""
+    from .linkcheck import check_links
+
+    with open_service(obj["data_dir"]) as service:
+        report = check_links(service)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        counts = ", ".join(f"{n} {kind}" for kind, n in report.checked.items())
+        click.echo(f"Checked {counts}: {len(report.broken)} broken.")
+        for item in report.broken:
+            click.echo(f"  {item['kind']} {item['id']}: {item['reason']}")
+    if report.broken:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port.")

@@ -37,6 +37,10 @@ class PolicyNotFoundError(PolicySearchError):
     """No policy has the requested id."""
 
 
+class SavedSearchNotFoundError(PolicySearchError):
+    """No saved search has the id asked for."""
+
+
 class QueryError(PolicySearchError):
     """The query cannot be run as given (too long, malformed filter ...)."""
 

@@ -12,7 +12,7 @@ from whoosh import scoring
 
 from . import rerank, snippets
 from .catalog import Catalog
-from .errors import PolicyNotFoundError, QueryError
+from .errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError
 from .facets import facet_counts, facet_spec
 from .filters import Filters, build_filter
 from .models import LEVELS, Policy, validity_status
@@ -276,6 +276,19 @@ class SearchService:
             results = self._current_searcher().search(query, limit=limit)
             return [_hit_from_stored(hit.fields(), 0.0, snippets.opening(hit.get("body", ""), 80), [])
                     for hit in results]
+
+    def is_indexed(self, policy_id: str) -> bool:
+        """True when the index (as last committed) holds the policy."""
+        with self._lock:
+            return self._current_searcher().document_number(id=policy_id) is not None
+
+    def saved_search(self, search_id: str) -> dict:
+        """The parameters of a saved search (the short link on a poster)."""
+        params = self.catalog.saved_search(search_id)
+        if params is None:
+            raise SavedSearchNotFoundError(f"no saved search with id {search_id!r}",
+                                           hint="create one with: policy-search qr --search WORDS -o FILE")
+        return params
 
     def list_policies(self, include_removed: bool = False) -> list[Policy]:
         """Every policy in the catalog, ordered by id."""

@@ -8,7 +8,7 @@ from flask import Flask
 from policy_search.search import SearchService
 from policy_search.settings import resolve_data_dir
 
-from . import api, errors, labels, pages, policy_pages, security
+from . import api, errors, labels, pages, policy_pages, saved, security
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["policy_search"] = _ServiceHolder(app.config["DATA_DIR"])
-    for blueprint in (pages.bp, policy_pages.bp, api.bp):
+    for blueprint in (pages.bp, policy_pages.bp, saved.bp, api.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(level_name=labels.level_name, status_name=labels.status_name)
     errors.register(app)

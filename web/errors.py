@@ -7,7 +7,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from policy_search.errors import (IndexMissingError, PolicyNotFoundError, PolicySearchError,
-                                  QueryError)
+                                  QueryError, SavedSearchNotFoundError)
 
 from .params import BadParameter
 
@@ -47,6 +47,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(PolicyNotFoundError)
     def _not_found(err):
         return error_response(404, "没有这条政策（编号不存在）。" if not wants_json() else str(err))
+
+    @app.errorhandler(SavedSearchNotFoundError)
+    def _no_saved_search(err):
+        return error_response(404, "没有这个检索链接。" if not wants_json() else str(err))
 
     @app.errorhandler(QueryError)
     def _query_error(err):

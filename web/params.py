@@ -88,7 +88,7 @@ def _choice(args, name: str, allowed) -> str | None:
     return value
 
 
-def _integer(args, name: str, default: int, low: int, high: int) -> int:
+def integer(args, name: str, default: int, low: int, high: int) -> int:
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
@@ -139,8 +139,8 @@ def search_params(args) -> SearchParams:
         applies_to=_region(args, "applies_to"),
         in_force=_flag(args, "in_force"),
         sort=_choice(args, "sort", SORTS) or "relevance",
-        page=_integer(args, "page", 1, 1, MAX_PAGE),
-        limit=_integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        page=integer(args, "page", 1, 1, MAX_PAGE),
+        limit=integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
     )
 
 

@@ -11,6 +11,7 @@ from policy_search.models import validity_status
 from .context import service
 from .links import policy_url
 from .params import policy_id
+from .qr_images import qr_response
 
 bp = Blueprint("policy_pages", __name__)
 
@@ -31,6 +32,15 @@ def policy(pid: str):
                            related=related, link=policy_url(view.policy.id), source_url=source_url,
                            status=validity_status(view.policy.valid_until),
                            has_original=_original_file(view.policy) is not None), status
+
+
+@bp.get("/p/<path:pid>/qr.<any(png, svg):fmt>")
+def policy_qr(pid: str, fmt: str):
+    """The QR code of a policy's permanent link (an old id redirects to the current one's code)."""
+    view = service().get(policy_id(pid))
+    if view.policy.id != pid:
+        return redirect(url_for(".policy_qr", pid=view.policy.id, fmt=fmt), code=301)
+    return qr_response(policy_url(pid), fmt)
 
 
 @bp.get("/p/<path:pid>/original")
