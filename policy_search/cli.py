@@ -337,7 +337,7 @@ def _filter_options(func):
 @main.command()
 @_filter_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The booklet file to write (.html).")
+              help="The booklet file to write: .html (prints from any browser) or .pdf (needs chromium).")
 @click.option("--title", default=None, help="Title on the cover.")
 @click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None,
               help="Public address printed in the links [env POLICY_SEARCH_BASE_URL].")
@@ -351,7 +351,7 @@ def booklet(obj, topic, level, applies_to, in_force, output, title, base_url):
     with open_service(obj["data_dir"]) as service:
         count = write_booklet(service, output, base, topic=topic, level=level,
                               applies_to=applies_to, in_force=in_force, title=title)
-    click.echo(f"Wrote {output}: {count} policies.")
+    click.echo(f"Wrote {output}: {count} {'policy' if count == 1 else 'policies'}.")
 
 
 @main.command()

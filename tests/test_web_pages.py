@@ -229,7 +229,7 @@ def test_policy_page_shows_title_document_number_and_paragraphs(client, policies
     paragraphs = [p.get_text() for p in soup.select("div.body p")]
     assert paragraphs == [line.strip() for line in policy.text.splitlines() if line.strip()]
     assert len(paragraphs) > 10
-    assert soup.select_one("aside.share a")["href"] == f"{BASE_URL}/p/{policy.id}"
+    assert soup.select_one("aside.share p.link a")["href"] == f"{BASE_URL}/p/{policy.id}"
     assert soup.select_one("div.actions a.button")["href"] == f"/p/{policy.id}/original"
 
 
