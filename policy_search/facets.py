@@ -47,3 +47,25 @@ def _text(key) -> str:
     if isinstance(key, bytes):
         return key.decode("utf-8")
     return "" if key is None else str(key)
+
+
+def facet_counts_from_arrays(arrays, matched) -> dict[str, dict[str, int]]:
+    """The same counts as :func:`facet_counts`, from an :class:`engine.Snapshot` and a match mask."""
+    import numpy as np
+
+    counts = {}
+    for name, field in FACET_FIELDS.items():
+        values = [v for v in arrays.values_of(field) if v]
+        if name == "region":
+            values = [v for v in values if v.isdigit() and len(v) == 6]
+        general = arrays.term_mask(field, ALL_INDUSTRIES) if name == "industry" else None
+        pairs = {}
+        for value in values:
+            docs = arrays.term_mask(field, value)
+            if general is not None:
+                docs = docs | general
+            n = int(np.count_nonzero(docs & matched))
+            if n:
+                pairs[value] = n
+        counts[name] = dict(sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])))
+    return counts

@@ -94,14 +94,14 @@ def _word_terms(word: str) -> list[wq.Query]:
     return [wq.Term(f, word, boost=w) for f, w in TEXT_FIELDS.items()]
 
 
-def _bigram_terms(word: str) -> list[wq.Query]:
-    """The character bigrams of a word, matching text that was segmented differently."""
-    return [wq.Term("bigrams", piece, boost=BIGRAM_WEIGHT) for piece, _ in bigram_pieces(word)]
+def adjacent_pairs(words: list[str]) -> list[tuple[str, str]]:
+    """Consecutive query words, each pair scored more where the two stand side by side."""
+    return list(zip(words, words[1:]))
 
 
 def _adjacency_boosts(words: list[str]) -> list[wq.Query]:
-    """Consecutive query words found next to each other (one word between allowed) score more."""
-    return [wq.Phrase("body", [a, b], slop=PAIR_SLOP, boost=PAIR_WEIGHT) for a, b in zip(words, words[1:])]
+    """Consecutive query words found side by side in the body score more."""
+    return [wq.Phrase("body", [a, b], slop=PAIR_SLOP, boost=PAIR_WEIGHT) for a, b in adjacent_pairs(words)]
 
 
 def _phrase_query(words: list[str]) -> wq.Query:
@@ -110,14 +110,22 @@ def _phrase_query(words: list[str]) -> wq.Query:
     return UnionOr([wq.Phrase(f, words, boost=w) for f, w in TEXT_FIELDS.items() if f != "doc_number_text"])
 
 
+def scoring_terms(parsed: ParsedQuery) -> list[tuple[str, str, float]]:
+    """The optional (field, term, boost) sub-queries of a query, in order: each word in every
+    text field, its character bigrams, its synonyms in the body, then the 文号 typed."""
+    terms: list[tuple[str, str, float]] = []
+    for word in parsed.words:
+        terms += [(f, word, w) for f, w in TEXT_FIELDS.items()]
+        terms += [("bigrams", piece, BIGRAM_WEIGHT) for piece, _ in bigram_pieces(word)]
+        terms += [("body", other, SYNONYM_WEIGHT) for other in synonyms(word)]
+    terms += [("doc_number", n, DOC_NUMBER_BOOST) for n in parsed.doc_numbers]
+    return terms
+
+
 def build_query(parsed: ParsedQuery) -> wq.Query:
     """The Whoosh query for a parsed user query (Every() when it has no positive part)."""
-    optional: list[wq.Query] = []
-    for word in parsed.words:
-        optional += _word_terms(word) + _bigram_terms(word)
-        optional += [wq.Term("body", other, boost=SYNONYM_WEIGHT) for other in synonyms(word)]
+    optional: list[wq.Query] = [wq.Term(f, t, boost=b) for f, t, b in scoring_terms(parsed)]
     optional += _adjacency_boosts(parsed.words)
-    optional += [wq.Term("doc_number", n, boost=DOC_NUMBER_BOOST) for n in parsed.doc_numbers]
     required = [_phrase_query(p) for p in parsed.phrases]
     if required:
         positive: wq.Query = wq.And(required)

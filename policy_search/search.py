@@ -1,10 +1,11 @@
 """The search service: one object over a data directory, used by the CLI, the web and benchmarks."""
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 
 from whoosh import query as wq
@@ -13,16 +14,22 @@ from whoosh import scoring
 from . import rerank, snippets
 from .catalog import Catalog
 from .errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError
-from .facets import facet_counts, facet_spec
+from .facets import facet_counts, facet_counts_from_arrays, facet_spec
 from .filters import Filters, build_filter
 from .models import LEVELS, Policy, validity_status
-from .query import build_query, parse_user_query
+from .analysis import synonyms
+from .engine import Snapshot, WeightedTerm, top_documents
+from .query import (COORDINATION, PAIR_WEIGHT, adjacent_pairs, build_query, parse_user_query,
+                    scoring_terms)
+from .schema import TEXT_FIELDS
 from .settings import DataPaths, resolve_data_dir
 from .store import open_index
 
 #: BM25 term-frequency saturation; lower than Whoosh's 1.2 measured better on real questions.
 BM25_K1 = 0.8
 MAX_LIMIT = 100
+#: How many of the best documents are checked for query words standing side by side.
+PAIR_DEPTH = 30
 MAX_PAGE = 1000
 SORTS = ("relevance", "date")
 #: The one-click lookup lists at most this many policies per level.
@@ -149,6 +156,7 @@ class SearchService:
         self.catalog = Catalog(self.paths.catalog_file)
         self._lock = threading.Lock()
         self._searcher = self.index.searcher(weighting=ranking_weighting())
+        self._arrays: Snapshot | None = None
 
     def close(self) -> None:
         """Release the searcher and the catalog."""
@@ -188,6 +196,10 @@ class SearchService:
                           industry=industry, in_force=in_force)
         filter_query = build_filter(filters)
         by_date = sort == "date" or parsed.is_empty
+        if not by_date and not parsed.phrases:
+            hits, total, facets = self._fast_search(parsed, filters, filter_query, limit, page, details)
+            return SearchPage(query=text, total=total, page=page, pages=max(1, math.ceil(total / limit)),
+                              limit=limit, hits=hits, facets=facets)
         with self._lock:
             searcher = self._current_searcher()
             wanted = page * limit
@@ -207,6 +219,59 @@ class SearchService:
         pages = max(1, math.ceil(total / limit))
         return SearchPage(query=text, total=total, page=page, pages=pages, limit=limit,
                           hits=hits, facets=facets)
+
+    def _snapshot(self, searcher) -> Snapshot:
+        """The arrays of the current index generation (made once per generation)."""
+        if self._arrays is None or self._arrays.searcher is not searcher:
+            self._arrays = Snapshot(searcher, [*TEXT_FIELDS, "bigrams"], BM25_K1)
+        return self._arrays
+
+    def _fast_search(self, parsed, filters: Filters, filter_query, limit: int, page: int,
+                     details: bool) -> tuple[list[Hit], int, dict]:
+        """A word query (no quoted phrase) by relevance, scored with arrays (see :mod:`engine`)."""
+        wanted = page * limit
+        with self._lock:
+            searcher = self._current_searcher()
+            arrays = self._snapshot(searcher)
+            terms = [WeightedTerm(*t) for t in scoring_terms(parsed)]
+            pairs = adjacent_pairs(parsed.words)
+            raw, matched = arrays.raw_scores(terms)
+            mask = None
+            if filter_query is not None:
+                mask = arrays.query_mask((astuple(filters), datetime.date.today()), filter_query)
+            if pairs:
+                first_pass = arrays.coordinated(raw, matched, len(terms) + len(pairs), COORDINATION)
+                near, _ = top_documents(first_pass, mask, PAIR_DEPTH)
+                texts = {int(d): arrays.folded_body(int(d), arrays.stored(int(d)).get("body", "")) for d in near}
+                arrays.add_adjacent_pairs(raw, matched, "body", pairs, texts, PAIR_WEIGHT)
+            scores = arrays.coordinated(raw, matched, len(terms) + len(pairs), COORDINATION)
+            for word in parsed.excluded:
+                for field in TEXT_FIELDS:
+                    scores[arrays.term_mask(field, word)] = 0.0
+            docs, total = top_documents(scores, mask, max(wanted, rerank.RERANK_DEPTH))
+            ordered = [(float(scores[d]), int(d), arrays.stored(int(d))) for d in docs]
+            folded = {d: arrays.folded_body(d, f.get("body", "")) for _, d, f in ordered[:max(wanted, rerank.RERANK_DEPTH)]}
+            if parsed.words:
+                weights = rerank.query_weights(parsed.words, lambda piece: arrays.idf("bigrams", piece))
+                head = rerank.rerank([(sc, folded[d], (d, f)) for sc, d, f in ordered[:rerank.RERANK_DEPTH]],
+                                     weights)
+                ordered = [(sc, d, f) for sc, (d, f) in head] + ordered[rerank.RERANK_DEPTH:]
+            facets = {}
+            if details:
+                matched = scores > 0
+                if mask is not None:
+                    matched &= mask
+                facets = facet_counts_from_arrays(arrays, matched)
+        marked_terms = parsed.all_words() + [s for w in parsed.words for s in synonyms(w)]
+        hits = []
+        for score, docnum, fields in ordered[wanted - limit:wanted]:
+            if details:
+                snippet, marks = snippets.best_passage(fields.get("body", ""), marked_terms,
+                                                       folded=folded.get(docnum))
+            else:
+                snippet, marks = "", []
+            hits.append(_hit_from_stored(fields, round(score, 4), snippet, marks))
+        return hits, total, facets
 
     @staticmethod
     def _reranked(searcher, ordered: list, words: list[str]) -> list:

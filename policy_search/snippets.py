@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from whoosh.highlight import ContextFragmenter, Formatter, get_text
 
@@ -95,3 +96,59 @@ def marked_html(snippet: str, highlights: list[list[int]]) -> str:
         last = end
     out.append(html.escape(snippet[last:]))
     return "".join(out)
+
+
+#: Most matches looked at in one text when choosing a passage.
+MAX_MATCHES = 5000
+
+
+def _term_pattern(terms: list[str]) -> re.Pattern | None:
+    wanted = sorted({t for t in terms if t}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, wanted))) if wanted else None
+
+
+def best_passage(text: str, terms: list[str], length: int = SNIPPET_CHARS,
+                 folded: str | None = None) -> tuple[str, list[list[int]]]:
+    """The passage of ``length`` characters holding the most distinct query terms, and their offsets.
+
+    Terms are matched on the folded text (traditional script and full-width forms
+    find simplified, half-width terms); folding keeps offsets, so the passage and
+    its marks come from the original text. A window never ends inside a mark.
+
+    >>> best_passage("前言。" * 80 + "申请稳岗返还的条件", ["稳岗返还", "申请"], 20)
+    ('。前言。申请稳岗返还的条件', [[4, 6], [6, 10]])
+    """
+    pattern = _term_pattern(terms)
+    folded = fold(text) if folded is None else folded
+    spans = []
+    if pattern is not None:
+        for match in pattern.finditer(folded):
+            spans.append((match.start(), match.end(), match.group()))
+            if len(spans) >= MAX_MATCHES:
+                break
+    if not spans:
+        return opening(text, length), []
+    start, end = _densest_window(spans, length)
+    lead = max(0, start - max(0, length - (end - start)) // 3)
+    stop = max(end, min(len(text), lead + length))
+    marks = [[s - lead, e - lead] for s, e, _ in spans if lead <= s and e <= stop]
+    return text[lead:stop].replace("\n", " "), marks
+
+
+def _densest_window(spans: list[tuple[int, int, str]], length: int) -> tuple[int, int]:
+    """Start and end of the run of matches within ``length`` characters with the most distinct terms."""
+    best, best_key = (spans[0][0], spans[0][1]), (0, 0)
+    counts: dict[str, int] = {}
+    left = 0
+    for right, (_, end, term) in enumerate(spans):
+        counts[term] = counts.get(term, 0) + 1
+        while end - spans[left][0] > length:
+            old = spans[left][2]
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+            left += 1
+        key = (len(counts), right - left + 1)
+        if key > best_key:
+            best_key, best = key, (spans[left][0], end)
+    return best

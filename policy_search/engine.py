@@ -1,0 +1,239 @@
+"""Fast scoring of free-text queries over one index generation, with NumPy.
+
+Whoosh keeps the index on disk; scoring a long OR query through its matcher
+tree costs a Python call per posting and per sub-query. This module reads each
+term's postings once into arrays (kept in a bounded cache for the life of the
+index generation) and computes the same BM25F with coordination as Whoosh's
+``Or(scale=...)`` over ``Term`` queries, as vector operations:
+
+    term score  = boost · idf · tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen))
+    idf         = ln(N / (df + 1)) + 1
+    coordinated = (Σ scores + (m − 1) / (T − scale)²) · (T − 1) / T
+
+with ``m`` the matched sub-queries of a document and ``T`` all of them. Facet
+counts and filters become boolean masks over document numbers.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fold import fold
+
+#: Whoosh's BM25F ``B`` (the service sets only ``K1``).
+BM25_B = 0.75
+#: Upper bound of the postings cache, in array bytes.
+CACHE_BYTES = 96 * 2**20
+#: Upper bound of the folded-text cache, in characters.
+FOLDED_CACHE_CHARS = 32 * 2**20
+#: What may stand between two words that count as side by side (a stop word, a comma): one character.
+PAIR_GAP = ".?"
+#: Upper bound of the stored-fields cache, in documents.
+STORED_CACHE_DOCS = 2000
+_EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+
+
+@dataclass(frozen=True)
+class WeightedTerm:
+    """One sub-query: a term in a field with its boost."""
+
+    field: str
+    text: str
+    boost: float = 1.0
+
+
+class Snapshot:
+    """Arrays of one index generation: lengths, live documents, cached postings and masks."""
+
+    def __init__(self, searcher, text_fields: list[str], k1: float):
+        self.searcher = searcher
+        self.k1 = k1
+        reader = searcher.reader()
+        self.leaves = list(reader.leaf_readers())
+        self.doc_count = reader.doc_count_all()
+        self.live = np.zeros(self.doc_count, bool)
+        self.live[list(reader.all_doc_ids())] = True
+        self.lengths = {f: self._field_lengths(reader, f) for f in text_fields}
+        self.avg_length = {f: searcher.avg_field_length(f) or 1.0 for f in text_fields}
+        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._masks: dict[object, np.ndarray] = {}
+        self._cached_bytes = 0
+        self._folded: dict[int, str] = {}
+        self._stored: dict[int, dict] = {}
+        self._folded_chars = 0
+        self._lock = threading.Lock()
+
+    def _field_lengths(self, reader, field: str) -> np.ndarray:
+        return np.fromiter((reader.doc_field_length(d, field, 0) for d in range(self.doc_count)),
+                           dtype=np.float32, count=self.doc_count)
+
+    # --- postings --------------------------------------------------------------
+
+    def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and weights (term frequencies) of a term, cached."""
+        key = (field, text)
+        found = self._postings.get(key)
+        if found is not None:
+            return found
+        ids, weights = [], []
+        for leaf, offset in self.leaves:
+            if (field, text) not in leaf:
+                continue
+            _read_postings(leaf.postings(field, text), offset, ids, weights)
+        found = (np.array(ids, np.int32), np.array(weights, np.float32)) if ids else _EMPTY
+        with self._lock:
+            size = found[0].nbytes + found[1].nbytes
+            if self._cached_bytes + size > CACHE_BYTES:
+                self._postings.clear()
+                self._cached_bytes = 0
+            self._postings[key] = found
+            self._cached_bytes += size
+        return found
+
+    def folded_body(self, docnum: int, body: str) -> str:
+        """The folded text of a document's body, kept for the life of the generation (bounded)."""
+        found = self._folded.get(docnum)
+        if found is None:
+            found = fold(body)
+            with self._lock:
+                if self._folded_chars + len(found) > FOLDED_CACHE_CHARS:
+                    self._folded.clear()
+                    self._folded_chars = 0
+                self._folded[docnum] = found
+                self._folded_chars += len(found)
+        return found
+
+    def idf(self, field: str, text: str) -> float:
+        return self.searcher.idf(field, text)
+
+    # --- scoring ---------------------------------------------------------------
+
+    def raw_scores(self, terms: list[WeightedTerm]) -> tuple[np.ndarray, np.ndarray]:
+        """Summed BM25F scores of the terms and how many of them each document matched."""
+        scores = np.zeros(self.doc_count, np.float64)
+        matched = np.zeros(self.doc_count, np.int32)
+        for term in terms:
+            ids, tf = self.postings(term.field, term.text)
+            if not len(ids):
+                continue
+            scores[ids] += self._term_scores(term, ids, tf)
+            matched[ids] += 1
+        return scores, matched
+
+    def _term_scores(self, term: WeightedTerm, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        lengths = self.lengths.get(term.field)
+        if lengths is None:  # a field without lengths (ID, KEYWORD): Whoosh scores the weight
+            return term.boost * tf
+        norm = self.k1 * ((1 - BM25_B) + BM25_B * lengths[ids] / self.avg_length[term.field])
+        return term.boost * self.idf(term.field, term.text) * (tf * (self.k1 + 1)) / (tf + norm)
+
+    def coordinated(self, scores: np.ndarray, matched: np.ndarray, total: int, scale: float) -> np.ndarray:
+        """Whoosh's coordination of an ``Or(scale=...)`` of ``total`` sub-queries; dead documents 0."""
+        out = scores.copy()
+        if total and total != scale:
+            hit = matched > 0
+            out[hit] = (out[hit] + (matched[hit] - 1) / (total - scale) ** 2) * (total - 1) / total
+        out[~self.live] = 0.0
+        return out
+
+    def add_adjacent_pairs(self, scores: np.ndarray, matched: np.ndarray, field: str,
+                           pairs: list[tuple[str, str]], texts: dict[int, str], boost: float) -> None:
+        """Score the pairs of query words standing side by side in the (folded) ``texts``.
+
+        As Whoosh's ``Phrase([a, b], slop=1)`` on ``field``: the two words' scores,
+        counted as one more match. Side by side is read off the text (``a`` then ``b``
+        with nothing between), which is what adjacent word positions mean.
+        """
+        docs = np.array(sorted(texts), np.int64)
+        for first, second in pairs:
+            near = re.compile(re.escape(first) + PAIR_GAP + re.escape(second))
+            together = np.array([d for d in docs.tolist() if near.search(texts[d])], np.int64)
+            if not len(together):
+                continue
+            bonus = np.zeros(len(together))
+            for word in (first, second):
+                ids, tf = self.postings(field, word)
+                at = np.minimum(np.searchsorted(ids, together), max(len(ids) - 1, 0))
+                present = (ids[at] == together) if len(ids) else np.zeros(len(together), bool)
+                term_tf = np.where(present, tf[at] if len(ids) else 0, 0).astype(np.float32)
+                bonus += np.where(present, self._term_scores(WeightedTerm(field, word, 1.0),
+                                                             together, term_tf), 0.0)
+            scores[together] += boost * bonus
+            matched[together] += 1
+
+    def stored(self, docnum: int) -> dict:
+        """The stored fields of a document, kept for the life of the generation (bounded)."""
+        found = self._stored.get(docnum)
+        if found is None:
+            found = self.searcher.stored_fields(docnum)
+            with self._lock:
+                if len(self._stored) >= STORED_CACHE_DOCS:
+                    self._stored.clear()
+                self._stored[docnum] = found
+        return found
+
+    def term_mask(self, field: str, text: str) -> np.ndarray:
+        """Documents holding a term."""
+        mask = np.zeros(self.doc_count, bool)
+        mask[self.postings(field, text)[0]] = True
+        return mask
+
+    # --- filters and facets ------------------------------------------------------
+
+    def query_mask(self, key, whoosh_query) -> np.ndarray:
+        """Documents matching a Whoosh (filter) query, cached by ``key``."""
+        found = self._masks.get(key)
+        if found is None:
+            found = np.zeros(self.doc_count, bool)
+            found[list(self.searcher.docs_for_query(whoosh_query))] = True
+            found &= self.live
+            with self._lock:
+                if len(self._masks) > 512:
+                    self._masks.clear()
+                self._masks[key] = found
+        return found
+
+    def values_of(self, field: str) -> list[str]:
+        """Every indexed value of a keyword field."""
+        reader = self.searcher.reader()
+        return [_text(v) for v in reader.lexicon(field)]
+
+
+def _read_postings(matcher, offset: int, ids: list, weights: list) -> None:
+    """Append a leaf matcher's postings, block by block where the codec allows it."""
+    block_reader = getattr(matcher, "_read_ids", None)
+    if block_reader is not None and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            start = matcher._i
+            ids.extend(d + offset for d in matcher._ids[start:])
+            weights.extend(matcher._weights[start:])
+            matcher._i = matcher._blocklength - 1
+            matcher.next()
+        return
+    while matcher.is_active():  # pragma: no cover - other codecs
+        ids.append(matcher.id() + offset)
+        weights.append(matcher.weight())
+        matcher.next()
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def top_documents(scores: np.ndarray, mask: np.ndarray | None, count: int) -> tuple[np.ndarray, int]:
+    """The ``count`` best documents by score (ties by document number) and how many matched."""
+    candidates = scores > 0
+    if mask is not None:
+        candidates &= mask
+    docs = np.flatnonzero(candidates)
+    total = len(docs)
+    if total > count:
+        part = np.argpartition(-scores[docs], count - 1)[:count]
+        docs = docs[part]
+    order = np.lexsort((docs, -scores[docs]))
+    return docs[order], total
