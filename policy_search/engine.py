@@ -15,7 +15,6 @@ counts and filters become boolean masks over document numbers.
 """
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 
@@ -83,7 +82,7 @@ class Snapshot:
             if (field, text) not in leaf:
                 continue
             _read_postings(leaf.postings(field, text), offset, ids, weights)
-        found = (np.array(ids, np.int32), np.array(weights, np.float32)) if ids else _EMPTY
+        found = (np.concatenate(ids).astype(np.int32), np.concatenate(weights)) if ids else _EMPTY
         with self._lock:
             size = found[0].nbytes + found[1].nbytes
             if self._cached_bytes + size > CACHE_BYTES:
@@ -147,10 +146,9 @@ class Snapshot:
         counted as one more match. Side by side is read off the text (``a`` then ``b``
         with nothing between), which is what adjacent word positions mean.
         """
-        docs = np.array(sorted(texts), np.int64)
+        docs = sorted(texts)
         for first, second in pairs:
-            near = re.compile(re.escape(first) + PAIR_GAP + re.escape(second))
-            together = np.array([d for d in docs.tolist() if near.search(texts[d])], np.int64)
+            together = np.array([d for d in docs if side_by_side(texts[d], first, second)], np.int64)
             if not len(together):
                 continue
             bonus = np.zeros(len(together))
@@ -196,29 +194,56 @@ class Snapshot:
                 self._masks[key] = found
         return found
 
-    def values_of(self, field: str) -> list[str]:
-        """Every indexed value of a keyword field."""
-        reader = self.searcher.reader()
-        return [_text(v) for v in reader.lexicon(field)]
+    def value_masks(self, field: str) -> tuple[list[str], np.ndarray]:
+        """Every indexed value of a keyword field and, row by row, the documents holding it."""
+        found = self._masks.get(("values", field))
+        if found is None:
+            values = [_text(v) for v in self.searcher.reader().lexicon(field)]
+            matrix = np.zeros((len(values), self.doc_count), bool)
+            for row, value in enumerate(values):
+                matrix[row, self.postings(field, value)[0]] = True
+            found = (values, matrix & self.live)
+            with self._lock:
+                self._masks[("values", field)] = found
+        return found
 
 
 def _read_postings(matcher, offset: int, ids: list, weights: list) -> None:
-    """Append a leaf matcher's postings, block by block where the codec allows it."""
-    block_reader = getattr(matcher, "_read_ids", None)
-    if block_reader is not None and hasattr(matcher, "_next_block"):
+    """Append a leaf matcher's postings as arrays, a block at a time where the codec allows it."""
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
         while matcher.is_active():
             matcher._read_ids()
             matcher._read_weights()
             start = matcher._i
-            ids.extend(d + offset for d in matcher._ids[start:])
-            weights.extend(matcher._weights[start:])
+            ids.append(np.asarray(matcher._ids[start:], np.int64) + offset)
+            weights.append(np.asarray(matcher._weights[start:], np.float32))
             matcher._i = matcher._blocklength - 1
             matcher.next()
         return
-    while matcher.is_active():  # pragma: no cover - other codecs
-        ids.append(matcher.id() + offset)
-        weights.append(matcher.weight())
+    block_ids, block_weights = [], []  # pragma: no cover - other codecs
+    while matcher.is_active():
+        block_ids.append(matcher.id() + offset)
+        block_weights.append(matcher.weight())
         matcher.next()
+    ids.append(np.array(block_ids, np.int64))
+    weights.append(np.array(block_weights, np.float32))
+
+
+def side_by_side(text: str, first: str, second: str) -> bool:
+    """True when ``second`` follows ``first`` in ``text`` with at most one character between.
+
+    >>> side_by_side("减免，房租", "减免", "房租"), side_by_side("减免三月房租", "减免", "房租")
+    (True, False)
+    """
+    if first + second in text:
+        return True
+    width = len(first)
+    start = text.find(first)
+    while start >= 0:
+        if text.startswith(second, start + width + 1):
+            return True
+        start = text.find(first, start + 1)
+    return False
 
 
 def _text(value) -> str:

@@ -55,17 +55,12 @@ def facet_counts_from_arrays(arrays, matched) -> dict[str, dict[str, int]]:
 
     counts = {}
     for name, field in FACET_FIELDS.items():
-        values = [v for v in arrays.values_of(field) if v]
+        values, rows = arrays.value_masks(field)
+        if name == "industry" and ALL_INDUSTRIES in values:
+            rows = rows | rows[values.index(ALL_INDUSTRIES)]
+        totals = np.count_nonzero(rows & matched, axis=1)
+        pairs = {v: int(n) for v, n in zip(values, totals) if n and v}
         if name == "region":
-            values = [v for v in values if v.isdigit() and len(v) == 6]
-        general = arrays.term_mask(field, ALL_INDUSTRIES) if name == "industry" else None
-        pairs = {}
-        for value in values:
-            docs = arrays.term_mask(field, value)
-            if general is not None:
-                docs = docs | general
-            n = int(np.count_nonzero(docs & matched))
-            if n:
-                pairs[value] = n
+            pairs = {k: n for k, n in pairs.items() if k.isdigit() and len(k) == 6}
         counts[name] = dict(sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0])))
     return counts

@@ -13,7 +13,7 @@ from .analysis import bigram_pieces
 from .fold import fold
 
 #: How many of the best hits get the second look.
-RERANK_DEPTH = 30
+RERANK_DEPTH = 20
 #: Width of a passage in characters, and the step between passages.
 WINDOW_CHARS = 300
 WINDOW_STEP = 50
@@ -56,7 +56,7 @@ def passage_share(text: str, weights: dict[str, float], folded: str | None = Non
     return best
 
 
-def _occurrences(folded: str, weights: dict[str, float], cap: int = 2000):
+def _occurrences(folded: str, weights: dict[str, float], cap: int = 400):
     """(position, piece) of every occurrence of each piece, at most ``cap`` a piece."""
     for piece in weights:
         start, seen = folded.find(piece), 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 import threading
 from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 
@@ -18,7 +20,8 @@ from .facets import facet_counts, facet_counts_from_arrays, facet_spec
 from .filters import Filters, build_filter
 from .models import LEVELS, Policy, validity_status
 from .analysis import synonyms
-from .engine import Snapshot, WeightedTerm, top_documents
+from .engine import PAIR_GAP, Snapshot, WeightedTerm, top_documents
+from .fold import fold
 from .query import (COORDINATION, PAIR_WEIGHT, adjacent_pairs, build_query, parse_user_query,
                     scoring_terms)
 from .schema import TEXT_FIELDS
@@ -196,7 +199,7 @@ class SearchService:
                           industry=industry, in_force=in_force)
         filter_query = build_filter(filters)
         by_date = sort == "date" or parsed.is_empty
-        if not by_date and not parsed.phrases:
+        if not by_date:
             hits, total, facets = self._fast_search(parsed, filters, filter_query, limit, page, details)
             return SearchPage(query=text, total=total, page=page, pages=max(1, math.ceil(total / limit)),
                               limit=limit, hits=hits, facets=facets)
@@ -234,11 +237,15 @@ class SearchService:
             searcher = self._current_searcher()
             arrays = self._snapshot(searcher)
             terms = [WeightedTerm(*t) for t in scoring_terms(parsed)]
+            terms += [WeightedTerm(f, w, b) for p in parsed.phrases for w in p for f, b in TEXT_FIELDS.items()]
             pairs = adjacent_pairs(parsed.words)
             raw, matched = arrays.raw_scores(terms)
             mask = None
             if filter_query is not None:
                 mask = arrays.query_mask((astuple(filters), datetime.date.today()), filter_query)
+            for phrase in parsed.phrases:
+                holding = self._phrase_mask(arrays, phrase)
+                mask = holding if mask is None else mask & holding
             if pairs:
                 first_pass = arrays.coordinated(raw, matched, len(terms) + len(pairs), COORDINATION)
                 near, _ = top_documents(first_pass, mask, PAIR_DEPTH)
@@ -246,8 +253,8 @@ class SearchService:
                 arrays.add_adjacent_pairs(raw, matched, "body", pairs, texts, PAIR_WEIGHT)
             scores = arrays.coordinated(raw, matched, len(terms) + len(pairs), COORDINATION)
             for word in parsed.excluded:
-                for field in TEXT_FIELDS:
-                    scores[arrays.term_mask(field, word)] = 0.0
+                for name in TEXT_FIELDS:
+                    scores[arrays.term_mask(name, word)] = 0.0
             docs, total = top_documents(scores, mask, max(wanted, rerank.RERANK_DEPTH))
             ordered = [(float(scores[d]), int(d), arrays.stored(int(d))) for d in docs]
             folded = {d: arrays.folded_body(d, f.get("body", "")) for _, d, f in ordered[:max(wanted, rerank.RERANK_DEPTH)]}
@@ -263,6 +270,7 @@ class SearchService:
                     matched &= mask
                 facets = facet_counts_from_arrays(arrays, matched)
         marked_terms = parsed.all_words() + [s for w in parsed.words for s in synonyms(w)]
+        marked_terms += ["".join(p) for p in parsed.phrases if len(p) > 1]
         hits = []
         for score, docnum, fields in ordered[wanted - limit:wanted]:
             if details:
@@ -272,6 +280,26 @@ class SearchService:
                 snippet, marks = "", []
             hits.append(_hit_from_stored(fields, round(score, 4), snippet, marks))
         return hits, total, facets
+
+    @staticmethod
+    def _phrase_mask(arrays: Snapshot, words: list[str]) -> "np.ndarray":
+        """Documents where a quoted phrase stands, its words side by side, in the title or body."""
+        having = None
+        for word in words:
+            in_any = np.zeros(arrays.doc_count, bool)
+            for name in TEXT_FIELDS:
+                in_any |= arrays.term_mask(name, word)
+            having = in_any if having is None else having & in_any
+        having &= arrays.live
+        if len(words) == 1:
+            return having
+        together = re.compile(PAIR_GAP.join(map(re.escape, words)))
+        for docnum in np.flatnonzero(having).tolist():
+            fields = arrays.stored(docnum)
+            text = fold(fields.get("title", "")) + "\n" + arrays.folded_body(docnum, fields.get("body", ""))
+            if not together.search(text):
+                having[docnum] = False
+        return having
 
     @staticmethod
     def _reranked(searcher, ordered: list, words: list[str]) -> list:
