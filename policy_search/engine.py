@@ -110,6 +110,14 @@ class Snapshot:
 
     # --- scoring ---------------------------------------------------------------
 
+    def present(self, terms: list[WeightedTerm]) -> int:
+        """How many of the terms the index holds (Whoosh's coordination counts only those)."""
+        return sum(1 for t in terms if len(self.postings(t.field, t.text)[0]))
+
+    def present_pairs(self, field: str, pairs: list[tuple[str, str]]) -> int:
+        """How many pairs have both words in the index (each counts two terms to Whoosh)."""
+        return sum(1 for a, b in pairs if len(self.postings(field, a)[0]) and len(self.postings(field, b)[0]))
+
     def raw_scores(self, terms: list[WeightedTerm]) -> tuple[np.ndarray, np.ndarray]:
         """Summed BM25F scores of the terms and how many of them each document matched."""
         scores = np.zeros(self.doc_count, np.float64)
@@ -130,7 +138,7 @@ class Snapshot:
         return term.boost * self.idf(term.field, term.text) * (tf * (self.k1 + 1)) / (tf + norm)
 
     def coordinated(self, scores: np.ndarray, matched: np.ndarray, total: int, scale: float) -> np.ndarray:
-        """Whoosh's coordination of an ``Or(scale=...)`` of ``total`` sub-queries; dead documents 0."""
+        """Whoosh's coordination of an ``Or(scale=...)`` over ``total`` term leaves; dead documents 0."""
         out = scores.copy()
         if total and total != scale:
             hit = matched > 0
@@ -143,7 +151,7 @@ class Snapshot:
         """Score the pairs of query words standing side by side in the (folded) ``texts``.
 
         As Whoosh's ``Phrase([a, b], slop=1)`` on ``field``: the two words' scores,
-        counted as one more match. Side by side is read off the text (``a`` then ``b``
+        counted as two more matching terms. Side by side is read off the text (``a`` then ``b``
         with nothing between), which is what adjacent word positions mean.
         """
         docs = sorted(texts)
@@ -160,7 +168,7 @@ class Snapshot:
                 bonus += np.where(present, self._term_scores(WeightedTerm(field, word, 1.0),
                                                              together, term_tf), 0.0)
             scores[together] += boost * bonus
-            matched[together] += 1
+            matched[together] += 2
 
     def stored(self, docnum: int) -> dict:
         """The stored fields of a document, kept for the life of the generation (bounded)."""

@@ -119,7 +119,7 @@ def scoring_terms(parsed: ParsedQuery) -> list[tuple[str, str, float]]:
         terms += [("bigrams", piece, BIGRAM_WEIGHT) for piece, _ in bigram_pieces(word)]
         terms += [("body", other, SYNONYM_WEIGHT) for other in synonyms(word)]
     terms += [("doc_number", n, DOC_NUMBER_BOOST) for n in parsed.doc_numbers]
-    return terms
+    return list(dict.fromkeys(terms))  # as Whoosh's Or drops a repeated sub-query
 
 
 def build_query(parsed: ParsedQuery) -> wq.Query:

@@ -246,12 +246,13 @@ class SearchService:
             for phrase in parsed.phrases:
                 holding = self._phrase_mask(arrays, phrase)
                 mask = holding if mask is None else mask & holding
+            leaves = arrays.present(terms) + 2 * arrays.present_pairs("body", pairs)
             if pairs:
-                first_pass = arrays.coordinated(raw, matched, len(terms) + len(pairs), COORDINATION)
+                first_pass = arrays.coordinated(raw, matched, leaves, COORDINATION)
                 near, _ = top_documents(first_pass, mask, PAIR_DEPTH)
                 texts = {int(d): arrays.folded_body(int(d), arrays.stored(int(d)).get("body", "")) for d in near}
                 arrays.add_adjacent_pairs(raw, matched, "body", pairs, texts, PAIR_WEIGHT)
-            scores = arrays.coordinated(raw, matched, len(terms) + len(pairs), COORDINATION)
+            scores = arrays.coordinated(raw, matched, leaves, COORDINATION)
             for word in parsed.excluded:
                 for name in TEXT_FIELDS:
                     scores[arrays.term_mask(name, word)] = 0.0

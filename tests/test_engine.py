@@ -1,0 +1,61 @@
+"""The array scorer gives Whoosh's own scores for the same OR query, and stays in step with the index."""
+import pytest
+from whoosh import query as wq
+
+from policy_search import open_service
+from policy_search.engine import Snapshot, WeightedTerm, side_by_side, top_documents
+from policy_search.query import COORDINATION, parse_user_query, scoring_terms, UnionOr
+from policy_search.schema import TEXT_FIELDS
+from policy_search.search import BM25_K1
+
+from helpers import index_texts
+
+QUESTIONS = ["小微企业房租减免怎么申请", "稳岗返还", "社保费减免 失业保险", "国办发〔2020〕6号", "復工復產 貸款"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_array_scores_are_whoosh_term_scores_coordinated(corpus_service, question):
+    """Each term scored by Whoosh alone, summed, with the coordination of Whoosh's CoordMatcher.
+
+    (Whoosh's own union matcher is not the reference: on multi-word queries it
+    drops a term's score now and then.)
+    """
+    terms = scoring_terms(parse_user_query(question))
+    searcher = corpus_service._current_searcher()
+    summed, matched = {}, {}
+    for field, text, boost in terms:
+        for hit in searcher.search(wq.Term(field, text, boost=boost), limit=None):
+            summed[hit.docnum] = summed.get(hit.docnum, 0.0) + hit.score
+            matched[hit.docnum] = matched.get(hit.docnum, 0) + 1
+    leaves = UnionOr([wq.Term(f, t, boost=b) for f, t, b in terms], scale=COORDINATION) \
+        .matcher(searcher, searcher.context())._termcount
+    expected = {d: (s + (matched[d] - 1) / (leaves - COORDINATION) ** 2) * (leaves - 1) / leaves
+                for d, s in summed.items()}
+    arrays = Snapshot(searcher, [*TEXT_FIELDS, "bigrams"], BM25_K1)
+    weighted = [WeightedTerm(*t) for t in terms]
+    raw, counts = arrays.raw_scores(weighted)
+    assert arrays.present(weighted) == leaves
+    scores = arrays.coordinated(raw, counts, leaves, COORDINATION)
+    got = {int(d): float(scores[d]) for d in scores.nonzero()[0]}
+    assert expected and got.keys() == expected.keys()
+    for docnum, score in expected.items():
+        assert got[docnum] == pytest.approx(score, rel=1e-5)
+
+
+def test_top_documents_orders_by_score_then_number():
+    import numpy as np
+    docs, total = top_documents(np.array([0.0, 2.0, 5.0, 2.0, 1.0]), None, 3)
+    assert docs.tolist() == [2, 1, 3] and total == 4
+
+
+def test_side_by_side_allows_one_character_between():
+    assert side_by_side("减免，房租", "减免", "房租") and side_by_side("减免房租", "减免", "房租")
+    assert not side_by_side("减免三月房租", "减免", "房租") and not side_by_side("房租减免", "减免", "房租")
+
+
+def test_a_new_commit_is_seen_with_fresh_arrays(tmp_path):
+    data_dir = index_texts(tmp_path / "a", tmp_path / "var", {"a.txt": "关于房租减免的通知（示例）\n减免房租。"})
+    with open_service(data_dir) as service:
+        assert service.search("房租").total == 1
+        index_texts(tmp_path / "b", data_dir, {"b.txt": "关于房租补贴的通知（示例）\n补贴房租。"})
+        assert service.search("房租").total == 2
