@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from importlib import resources
 from typing import Iterator
 
@@ -42,9 +43,21 @@ def stop_words() -> frozenset[str]:
     return frozenset(fold(line) for line in _data_lines("stopwords.txt"))
 
 
-@functools.lru_cache(maxsize=1)
+_SEGMENTER_LOCK = threading.Lock()
+
+
 def segmenter() -> jieba.Tokenizer:
-    """A jieba tokenizer of our own, with the policy-term dictionary added."""
+    """A jieba tokenizer of our own, with the policy-term dictionary added, made once per process.
+
+    The lock matters in a threaded server: without it, every thread of a burst of
+    first requests loads its own copy of the dictionary (about 60 MB each).
+    """
+    with _SEGMENTER_LOCK:
+        return _make_segmenter()
+
+
+@functools.lru_cache(maxsize=1)
+def _make_segmenter() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()

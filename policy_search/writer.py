@@ -16,6 +16,7 @@ from typing import Callable
 from filelock import FileLock, Timeout
 from whoosh.writing import IndexWriter
 
+from . import failpoints
 from .catalog import Catalog
 from .errors import IndexLockedError
 from .models import Policy
@@ -140,9 +141,11 @@ class PolicyWriter:
     def commit(self) -> int:
         """Make every change since the last commit visible; returns how many policies it touched."""
         touched = list(dict.fromkeys(self._touched))
+        failpoints.reach("before_index_commit")
         if self._writer is not None:
             self._writer.commit()
             self._writer = None
+        failpoints.reach("after_index_commit")
         with self.catalog.transaction():
             self.catalog.mark_indexed(touched)
         self._touched = []
