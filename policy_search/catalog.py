@@ -193,6 +193,29 @@ class Catalog:
         """Every old id and the id it points at."""
         return dict(self.conn.execute("SELECT old_id, new_id FROM aliases ORDER BY old_id"))
 
+    # --- backups (policy-search export / import) ------------------------------------
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Reads inside see one committed state, even if a writer commits meanwhile."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.rollback()
+
+    def policy_rows(self) -> Iterator[tuple[dict, str, str | None]]:
+        """Every policy's stored record with its status and replacement, ordered by id."""
+        for row in self.conn.execute("SELECT record, status, replaced_by FROM policies ORDER BY id"):
+            yield json.loads(row["record"]), row["status"], row["replaced_by"]
+
+    def put_saved_search(self, search_id: str, params: dict) -> bool:
+        """Keep a search inside the caller's transaction; False when the id was already there."""
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO saved_searches(id, params, created_at) VALUES (?,?,?)",
+            (search_id, json.dumps(params, ensure_ascii=False), time.time()))
+        return cur.rowcount == 1
+
     def start_batch(self) -> int:
         """Open a batch in the history; returns its number."""
         with self.conn:

@@ -448,5 +448,59 @@ def serve(obj, host, port, workers, base_url):
                    _quiet=True)
 
 
+@main.command(name="export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--no-text", is_flag=True,
+              help="Leave out the full texts (a smaller file; re-ingest the source files to restore them).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_obj
+def export_catalog(obj, file, no_text, as_json):
+    """Back up the catalog to FILE.json or FILE.json.gz: every policy, removal, alias and saved search.
+
+    The file is written whole or not at all. Restore it with 'policy-search import'.
+    """
+    from .backup import export_catalog as write_backup
+
+    counts = write_backup(obj["data_dir"], file, with_text=not no_text)
+    if as_json:
+        _emit_json({"file": file, "with_text": not no_text, **counts})
+        return
+    texts = "without texts" if no_text else "with texts"
+    click.echo(f"Exported {counts['policies']} policies ({counts['removed']} removed), "
+               f"{counts['aliases']} aliases and {counts['saved_searches']} saved searches "
+               f"to {file} ({texts}).")
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--replace", is_flag=True,
+              help="The backup wins: policies already here get the backup's record and status back.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait for a running ingest to finish, or exit at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.pass_obj
+def import_catalog(obj, file, replace, wait, as_json):
+    """Restore a backup made by 'export': policies, removals, aliases and saved searches.
+
+    Policies already in the data directory keep their record (a re-ingested file is
+    at least as new as the backup) unless --replace. Importing twice changes nothing.
+    """
+    from .backup import import_backup, read_backup
+    from .writer import wait_message_to
+
+    backup = read_backup(file)
+    report = import_backup(backup, obj["data_dir"], replace=replace, wait=wait,
+                           on_wait=wait_message_to(sys.stderr))
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    if report.recovered:
+        click.echo(f"Recovered {report.recovered} policies left pending by an interrupted run.")
+    click.echo(f"Imported {file} (exported {backup.exported_at or 'at an unknown time'}): {report.summary()}")
+    if report.without_text:
+        click.echo(f"Note: {report.without_text} policies came without their text (an export made with "
+                   f"--no-text); ingest their source files to restore it.", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -75,3 +75,7 @@ class FileTooLargeError(DocumentError):
 
 class DecodingError(DocumentError):
     """The text's encoding could not be worked out."""
+
+
+class BackupError(PolicySearchError):
+    """A backup file cannot be written, or read back (missing, damaged, an unknown format)."""
