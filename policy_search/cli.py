@@ -459,16 +459,13 @@ def export_catalog(obj, file, no_text, as_json):
 
     The file is written whole or not at all. Restore it with 'policy-search import'.
     """
-    from .backup import export_catalog as write_backup
+    from . import backup
 
-    counts = write_backup(obj["data_dir"], file, with_text=not no_text)
+    counts = backup.export_catalog(obj["data_dir"], file, with_text=not no_text)
     if as_json:
         _emit_json({"file": file, "with_text": not no_text, **counts})
-        return
-    texts = "without texts" if no_text else "with texts"
-    click.echo(f"Exported {counts['policies']} policies ({counts['removed']} removed), "
-               f"{counts['aliases']} aliases and {counts['saved_searches']} saved searches "
-               f"to {file} ({texts}).")
+    else:
+        click.echo(backup.export_summary(counts, file, with_text=not no_text))
 
 
 @main.command(name="import")
@@ -498,8 +495,9 @@ def import_catalog(obj, file, replace, wait, as_json):
         click.echo(f"Recovered {report.recovered} policies left pending by an interrupted run.")
     click.echo(f"Imported {file} (exported {backup.exported_at or 'at an unknown time'}): {report.summary()}")
     if report.without_text:
-        click.echo(f"Note: {report.without_text} policies came without their text (an export made with "
-                   f"--no-text); ingest their source files to restore it.", err=True)
+        its = "its" if report.without_text == 1 else "their"
+        click.echo(f"Note: {report.without_text} of them came without {its} text (an export made with "
+                   f"--no-text); ingest {its} source files to restore it.", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
