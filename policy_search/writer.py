@@ -44,6 +44,10 @@ class PolicyWriter:
         self._index = None
         self._writer: IndexWriter | None = None
         self._touched: list[str] = []
+        #: Index documents to write at commit, one per id: Whoosh's update_document does not
+        #: replace a document added earlier in the same uncommitted writer, so a policy put
+        #: twice in one batch (two files, one policy) would be indexed twice.
+        self._pending: dict[str, dict] = {}
         self.recovered = 0
 
     # --- session ----------------------------------------------------------------
@@ -110,13 +114,14 @@ class PolicyWriter:
         action = self.catalog.put_policy(policy)
         if status and status["status"] != "active":
             action = "updated"
-        self._index_writer().update_document(**policy_to_fields(policy))
+        self._pending[policy.id] = policy_to_fields(policy)
         self._touched.append(policy.id)
         return action
 
     def remove(self, policy_id: str, replaced_by: str | None = None) -> None:
         """Take a policy out of search; the catalog keeps it, marked removed."""
         self.catalog.mark_removed(policy_id, replaced_by)
+        self._pending.pop(policy_id, None)
         self._index_writer().delete_by_term("id", policy_id)
         self._touched.append(policy_id)
 
@@ -141,6 +146,11 @@ class PolicyWriter:
     def commit(self) -> int:
         """Make every change since the last commit visible; returns how many policies it touched."""
         touched = list(dict.fromkeys(self._touched))
+        if self._pending:
+            writer = self._index_writer()
+            for fields in self._pending.values():
+                _replace_document(writer, fields)
+            self._pending = {}
         failpoints.reach("before_index_commit")
         if self._writer is not None:
             self._writer.commit()
@@ -155,23 +165,44 @@ class PolicyWriter:
 
     def _recover(self) -> int:
         """Bring the index in line with the catalog; returns how many policies were redone."""
+        active = self.catalog.active_ids()
         with self._index.searcher() as searcher:
             indexed = set(searcher.lexicon("id"))
             indexed = {term.decode("utf-8") if isinstance(term, bytes) else term for term in indexed}
-        active = self.catalog.active_ids()
-        redo = set(self.catalog.pending_ids()) | (active - indexed) | (indexed - active)
+            doubled = _doubled_ids(searcher) if searcher.doc_count() > len(active) else set()
+        redo = set(self.catalog.pending_ids()) | (active - indexed) | (indexed - active) | doubled
         if not redo:
             return 0
         writer = self._index_writer()
         for policy_id in sorted(redo):
             policy = self.catalog.get_policy(policy_id) if policy_id in active else None
             if policy is not None:
-                writer.update_document(**policy_to_fields(policy))
+                _replace_document(writer, policy_to_fields(policy))
             else:
                 writer.delete_by_term("id", policy_id)
             self._touched.append(policy_id)
         self.commit()
         return len(redo)
+
+
+def _replace_document(writer, fields: dict) -> None:
+    """Every committed document of the id deleted, then the new one added.
+
+    (Whoosh's ``update_document`` deletes only the first document it finds for a
+    unique term, so it cannot heal an id that was indexed twice.)
+    """
+    writer.delete_by_term("id", fields["id"])
+    writer.add_document(**fields)
+
+
+def _doubled_ids(searcher) -> set[str]:
+    """Ids held by more than one live document (left by versions that indexed a policy twice)."""
+    seen: set[str] = set()
+    doubled: set[str] = set()
+    for fields in searcher.all_stored_fields():
+        (doubled if fields["id"] in seen else seen).add(fields["id"])
+    return doubled
+
 
 def wait_message_to(stream) -> Callable[[str], None]:
     """A callback printing lock-wait messages with a timestamp to a stream."""
