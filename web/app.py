@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["DATA_DIR"] = str(resolve_data_dir(app.config["DATA_DIR"]))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.url_map.merge_slashes = False  # "/api/policies//x" is an unknown id (404), not a redirect
     app.extensions["policy_search"] = _ServiceHolder(app.config["DATA_DIR"])
     for blueprint in (pages.bp, policy_pages.bp, saved.bp, api.bp):
         app.register_blueprint(blueprint)

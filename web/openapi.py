@@ -10,8 +10,11 @@ from .params import DEFAULT_LIMIT, MAX_LIMIT, MAX_SHORT_CHARS
 
 
 def _param(name: str, description: str, schema: dict, required: bool = False) -> dict:
-    return {"name": name, "in": "query", "required": required, "description": description,
-            "schema": schema}
+    param = {"name": name, "in": "query", "required": required, "description": description,
+             "schema": schema}
+    if not required:
+        param["allowEmptyValue"] = True  # an empty value means "not given"
+    return param
 
 
 def _region_param(name: str, description: str, required: bool = False) -> dict:
@@ -77,7 +80,11 @@ def openapi_document() -> dict:
         "id": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
         "doc_number": _NULLABLE, "issuer": _NULLABLE, "level": _NULLABLE, "region": _REGION,
         "topics": _STRINGS, "industries": _STRINGS, "removed": {"type": "boolean"},
-        "replaced_by": _NULLABLE, "link": {"type": "string"}}}
+        "replaced_by": _NULLABLE, "link": {"type": "string"},
+        "written_date": _NULLABLE, "publish_date": _NULLABLE, "valid_until": _NULLABLE,
+        "url": _NULLABLE, "status": {"type": "string", "enum": ["in_force", "expired", "unknown"]},
+        "source": {"type": "object", "properties": {"format": {"type": "string"},
+                                                    "sha256": {"type": "string"}}}}}
     match = {"type": "object", "required": ["region", "total", "groups"], "properties": {
         "region": _REGION, "industry": _NULLABLE, "topic": _NULLABLE, "total": {"type": "integer"},
         "groups": {"type": "object", "additionalProperties": {
