@@ -22,9 +22,11 @@ from .build import build_policy
 from .discover import Source, discover
 from .overrides import read_overrides
 from .parsers import BULK_READERS, PARSERS
+from .parsers import base as parsers_base
 from .parsers.base import MAX_FILE_BYTES
 from .report import BatchReport
 from .sniff import sniff_format
+from .timelimit import run_within_limit
 
 #: Bump when parsing or extraction changes, so every file is read again.
 PIPELINE_VERSION = "1"
@@ -61,27 +63,44 @@ def reason(exc: Exception) -> str:
 
 
 def parse_source(source: Source, overrides: dict, file_hash: str) -> Parsed:
-    """Read one file into policies; raises DocumentError for a file that cannot be read at all."""
-    fmt = sniff_format(source.path)
+    """Read one file into policies; raises DocumentError for a file that cannot be read at all.
+
+    Nothing is written here. Every step runs within ``PARSE_TIME_LIMIT_S``
+    (read when called): sniffing, then the whole parse of a document file, or
+    for a bulk file the reading and the building of each record.
+    """
+    limit = parsers_base.PARSE_TIME_LIMIT_S
+    fmt = run_within_limit(limit, sniff_format, source.path)
     info = SourceFile(path=str(source.path), format=fmt, sha256=file_hash)
     if fmt in BULK_READERS:
-        policies, failures, warnings = [], [], []
-        for record in BULK_READERS[fmt](source.path):
-            where = f"{source.display}:{record.line}"
-            if record.error is not None:
-                failures.append((where, reason(record.error)))
-                continue
-            try:
-                policy, notes = build_policy(record.document, {}, info)
-            except DocumentError as exc:
-                failures.append((where, reason(exc)))
-                continue
-            policies.append(policy)
-            warnings.extend(f"line {record.line}: {n}" for n in notes)
-        return Parsed(policies, failures, warnings)
+        return _parse_bulk(source, fmt, info, limit)
+    return run_within_limit(limit, _parse_document, source, fmt, overrides, info)
+
+
+def _parse_document(source: Source, fmt: str, overrides: dict, info: SourceFile) -> Parsed:
+    """One file, one policy."""
     raw = PARSERS[fmt](source.path)
     policy, notes = build_policy(raw, overrides, info)
     return Parsed([policy], [], notes)
+
+
+def _parse_bulk(source: Source, fmt: str, info: SourceFile, limit: float) -> Parsed:
+    """One policy a record; a bad or slow record is a failure of its own line."""
+    parsed = Parsed([], [], [])
+    records = BULK_READERS[fmt](source.path)
+    while (record := run_within_limit(limit, next, records, None)) is not None:
+        where = f"{source.display}:{record.line}"
+        if record.error is not None:
+            parsed.failures.append((where, reason(record.error)))
+            continue
+        try:
+            policy, notes = run_within_limit(limit, build_policy, record.document, {}, info)
+        except DocumentError as exc:
+            parsed.failures.append((where, reason(exc)))
+            continue
+        parsed.policies.append(policy)
+        parsed.warnings.extend(f"line {record.line}: {n}" for n in notes)
+    return parsed
 
 
 class _DryRunWriter:

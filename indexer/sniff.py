@@ -8,7 +8,7 @@ from pathlib import Path
 
 from policy_search.errors import EncryptedDocumentError, UnsupportedFormatError
 
-from .textcodec import bom_encoding
+from .textcodec import bom_encoding, utf16_without_bom
 
 _HEAD_BYTES = 4096
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|div|p)\b",
@@ -17,8 +17,8 @@ _MARKDOWN_EXTENSIONS = {".md", ".markdown"}
 
 
 def _looks_binary(head: bytes) -> bool:
-    """True when bytes without a BOM hold NULs or many control characters."""
-    if bom_encoding(head):
+    """True when bytes that are not UTF-16/32 text hold NULs or many control characters."""
+    if bom_encoding(head) or utf16_without_bom(head):
         return False
     if b"\x00" in head:
         return True
@@ -28,8 +28,8 @@ def _looks_binary(head: bytes) -> bool:
 
 def _text_head(head: bytes) -> bytes:
     """The head of a text file as ASCII-compatible bytes (UTF-16 folded down)."""
-    encoding = bom_encoding(head)
-    if encoding in ("utf-16", "utf-32"):
+    encoding = bom_encoding(head) or utf16_without_bom(head)
+    if encoding in ("utf-16", "utf-32", "utf-16-le", "utf-16-be"):
         try:
             return head.decode(encoding, errors="ignore").encode("utf-8")
         except UnicodeError:

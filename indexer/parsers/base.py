@@ -10,6 +10,10 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_INFLATED_BYTES = 200 * 1024 * 1024
 #: Extracted text over this many characters is refused.
 MAX_TEXT_CHARS = 5_000_000
+#: Wall-clock seconds the pipeline gives one file (sniff, parse, metadata) before it
+#: gives up on it; for bulk files, each record. Read at call time, so it can be changed
+#: at run time. Only enforced in the main thread on POSIX (see indexer/timelimit.py).
+PARSE_TIME_LIMIT_S = 60.0
 
 
 @dataclass

@@ -86,6 +86,9 @@ def read_jsonl(path: Path) -> Iterator[BulkRecord]:
         except ValueError as exc:
             yield BulkRecord(line_number, error=DocumentError(f"not valid JSON ({exc.msg})"))
             continue
+        except RecursionError:
+            yield BulkRecord(line_number, error=DocumentError("JSON nested too deeply to read (arrays or objects inside one another without end)"))
+            continue
         if not isinstance(record, dict):
             yield BulkRecord(line_number, error=DocumentError("line is not a JSON object"))
             continue

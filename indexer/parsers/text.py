@@ -11,7 +11,9 @@ from .base import RawDocument
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|`)")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+#: A link's text and target may not hold brackets of their own kind: each "[" then
+#: scans only to the next one, which keeps a line of a million "[" linear, not quadratic.
+_MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")
 
 
 def clean_lines(text: str) -> str:

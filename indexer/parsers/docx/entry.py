@@ -53,7 +53,9 @@ def _read(path: Path) -> tuple[list[str], str | None]:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise CorruptDocumentError(f"Word document is damaged or incomplete ({reason(exc)})") from exc
-    except (KeyError, etree.XMLSyntaxError) as exc:
+    except etree.XMLSyntaxError as exc:
+        raise xml_error(exc) from exc
+    except KeyError as exc:
         raise CorruptDocumentError(f"Word document is damaged: a part is missing or is not valid XML ({reason(exc)})") from exc
     except ValueError as exc:
         if "not a Word file" in str(exc):  # e.g. a .dotx template or a .docm renamed
@@ -64,6 +66,20 @@ def _read(path: Path) -> tuple[list[str], str | None]:
     except Exception as exc:  # python-docx raises many kinds on odd files
         raise CorruptDocumentError(f"Word document could not be read ({reason(exc)})") from exc
     return lines, title
+
+
+def xml_error(exc: etree.XMLSyntaxError) -> DocumentError:
+    """The reason for XML that python-docx's parser refused; libxml2's safety limits named plainly."""
+    message = str(exc).lower()
+    if "depth" in message:
+        return CorruptDocumentError(
+            "Word document's XML is nested too deeply (over 256 levels) to read; "
+            "the file is damaged or built to crash readers")
+    if "text node" in message:
+        return FileTooLargeError(
+            "Word document holds a single piece of text over 10 MB without a break; "
+            "the file is damaged or built to exhaust memory")
+    return CorruptDocumentError(f"Word document is damaged: a part is missing or is not valid XML ({reason(exc)})")
 
 
 def core_title(document) -> str | None:
