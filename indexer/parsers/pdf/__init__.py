@@ -27,7 +27,10 @@ How the text is put back together:
   repeats in that band on most pages (running headers and footers).
 
 Guards: ``MAX_PAGES`` pages and a wall-clock budget (``TIME_BUDGET_S``,
-checked while pages are interpreted, not only between them).
+checked while pages are interpreted, not only between them, as characters and
+paths are drawn). Work the budget cannot see, such as a million operators that
+draw nothing or a slow layout analysis, is stopped by the pipeline's per-file
+limit (``PARSE_TIME_LIMIT_S``, see ``indexer/timelimit.py``).
 
 Modules: ``entry`` (``parse``, file checks, error mapping), ``reader``
 (pdfminer over the pages, the Info title), ``interpreter`` (clock and
