@@ -140,7 +140,7 @@ class Snapshot:
     def coordinated(self, scores: np.ndarray, matched: np.ndarray, total: int, scale: float) -> np.ndarray:
         """Whoosh's coordination of an ``Or(scale=...)`` over ``total`` term leaves; dead documents 0."""
         out = scores.copy()
-        if total and total != scale:
+        if total > 1 and total != scale:  # one leaf alone is not coordinated (Whoosh unwraps it)
             hit = matched > 0
             out[hit] = (out[hit] + (matched[hit] - 1) / (total - scale) ** 2) * (total - 1) / total
         out[~self.live] = 0.0
