@@ -114,7 +114,7 @@ class PolicyTokenizer(Tokenizer):
         if not tokenize:
             words = [(folded, 0, len(folded))]
         else:
-            words = jieba_tokenizer.tokenize(folded, HMM=True)
+            words = _tokenize_in_pieces(jieba_tokenizer, folded)
         for word, start, end in words:
             word = word.strip()
             if not word or not is_word(word) or word in stops:
@@ -178,6 +178,27 @@ class BigramTokenizer(Tokenizer):
                 token.endchar = start_char + start + len(text)
             pos += 1
             yield token
+
+
+#: jieba builds a graph over each unbroken run of Chinese text; a run of millions of characters
+#: would cost gigabytes, so text is handed to it in pieces of at most this many characters,
+#: cut after a punctuation mark or space where one is near (queries are far shorter).
+JIEBA_PIECE_CHARS = 10_000
+_PIECE_BREAKS = set("。！？；，、：\n \t.!?;,")
+
+
+def _tokenize_in_pieces(tokenizer, text: str):
+    """jieba's ``tokenize`` over bounded pieces of ``text``, with offsets into the whole text."""
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + JIEBA_PIECE_CHARS)
+        if end < len(text):
+            cut = next((i + 1 for i in range(end - 1, max(start, end - 200) - 1, -1)
+                        if text[i] in _PIECE_BREAKS), end)
+            end = cut
+        for word, word_start, word_end in tokenizer.tokenize(text[start:end], HMM=True):
+            yield word, start + word_start, start + word_end
+        start = end
 
 
 def bigram_pieces(text: str):

@@ -48,3 +48,11 @@ def test_sub_words_come_from_the_dictionary():
 
 def test_latin_and_digits_are_lower_cased_words():
     assert segment("ＡＢＣ公司2020年") == ["abc", "公司", "2020", "年"]
+
+
+def test_a_huge_unbroken_run_is_segmented_in_bounded_pieces():
+    from policy_search.analysis import JIEBA_PIECE_CHARS, PolicyTokenizer
+    text = "稳岗返还政策" * (JIEBA_PIECE_CHARS // 2)
+    tokens = [(t.text, t.startchar, t.endchar) for t in PolicyTokenizer()(text, chars=True)]
+    assert tokens and all(text[start:end] == word for word, start, end in tokens)
+    assert tokens[-1][2] == len(text)
