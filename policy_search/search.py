@@ -194,34 +194,30 @@ class SearchService:
         """
         _check_paging(limit, page, sort)
         parsed = parse_user_query(text)
-        whoosh_query = build_query(parsed)
         filters = Filters(level=level, region=region, applies_to=applies_to, topic=topic,
                           industry=industry, in_force=in_force)
         filter_query = build_filter(filters)
-        by_date = sort == "date" or parsed.is_empty
-        if not by_date:
+        if sort == "date" or parsed.is_empty:
+            hits, total, facets = self._search_by_date(parsed, filter_query, limit, page, details)
+        else:
             hits, total, facets = self._fast_search(parsed, filters, filter_query, limit, page, details)
-            return SearchPage(query=text, total=total, page=page, pages=max(1, math.ceil(total / limit)),
-                              limit=limit, hits=hits, facets=facets)
+        return SearchPage(query=text, total=total, page=page, pages=max(1, math.ceil(total / limit)),
+                          limit=limit, hits=hits, facets=facets)
+
+    def _search_by_date(self, parsed, filter_query, limit: int, page: int,
+                        details: bool) -> tuple[list[Hit], int, dict]:
+        """Newest first, through Whoosh (listing, and searches the visitor sorted by date)."""
+        wanted = page * limit
         with self._lock:
             searcher = self._current_searcher()
-            wanted = page * limit
             results = searcher.search(
-                whoosh_query, limit=wanted if by_date else max(wanted, rerank.RERANK_DEPTH),
-                filter=filter_query, sortedby="written_date" if by_date else None,
-                reverse=by_date, terms=details, groupedby=facet_spec() if details else None)
+                build_query(parsed), limit=wanted, filter=filter_query, sortedby="written_date",
+                reverse=True, terms=details, groupedby=facet_spec() if details else None)
             snippets.configure(results)
-            ordered = [(hit.score, hit) for hit in results]
-            if not by_date and parsed.words:
-                ordered = self._reranked(searcher, ordered, parsed.words)
             words = parsed.all_words()
-            hits = [self._hit(hit, score if not by_date else None, words, with_snippet=details)
-                    for score, hit in ordered[wanted - limit:wanted]]
-            total = len(results)
+            hits = [self._hit(hit, None, words, with_snippet=details) for hit in results[wanted - limit:wanted]]
             facets = facet_counts(results) if details else {}
-        pages = max(1, math.ceil(total / limit))
-        return SearchPage(query=text, total=total, page=page, pages=pages, limit=limit,
-                          hits=hits, facets=facets)
+            return hits, len(results), facets
 
     def _snapshot(self, searcher) -> Snapshot:
         """The arrays of the current index generation (made once per generation)."""
@@ -231,7 +227,7 @@ class SearchService:
 
     def _fast_search(self, parsed, filters: Filters, filter_query, limit: int, page: int,
                      details: bool) -> tuple[list[Hit], int, dict]:
-        """A word query (no quoted phrase) by relevance, scored with arrays (see :mod:`engine`)."""
+        """A query by relevance, scored with arrays (see :mod:`engine`); quoted phrases are masks."""
         wanted = page * limit
         with self._lock:
             searcher = self._current_searcher()
@@ -301,14 +297,6 @@ class SearchService:
             if not together.search(text):
                 having[docnum] = False
         return having
-
-    @staticmethod
-    def _reranked(searcher, ordered: list, words: list[str]) -> list:
-        """The top hits re-ordered by how densely one passage covers the query words."""
-        head, tail = ordered[:rerank.RERANK_DEPTH], ordered[rerank.RERANK_DEPTH:]
-        weights = rerank.query_weights(words, lambda piece: searcher.idf("bigrams", piece))
-        head = rerank.rerank([(score, hit.get("body", ""), hit) for score, hit in head], weights)
-        return head + tail
 
     @staticmethod
     def _hit(hit, score: float | None, words: list[str], with_snippet: bool = True) -> Hit:
