@@ -108,3 +108,18 @@ def test_corpus_search_from_cli(corpus_data_dir):
     result = CliRunner().invoke(main, ["--data-dir", str(corpus_data_dir), "search", "复工复产", "--json"])
     assert result.exit_code == 0
     assert json.loads(result.output)["total"] >= 3
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error(tmp_path):
+    """More than a pipe buffer of output, read one line: the rest goes nowhere, quietly."""
+    import subprocess
+    import sys
+
+    from helpers import index_texts
+    title = "峄城区人力资源和社会保障局关于公布第{}批享受稳岗返还和以工代训补贴企业名单的公示（示例）"
+    texts = {f"p{i}.txt": title.format(i) + "\n企业名单。" for i in range(1200)}
+    data_dir = index_texts(tmp_path / "docs", tmp_path / "var", texts)
+    command = f"{sys.executable} -m policy_search.cli --data-dir '{data_dir}' list | head -n 1"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert result.stdout.count("\n") == 1
+    assert "Error" not in result.stderr and "Traceback" not in result.stderr, result.stderr
