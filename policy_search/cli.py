@@ -441,10 +441,11 @@ def serve(obj, host, port, workers, base_url):
     """Serve the web pages and the JSON API (waitress, a production WSGI server)."""
     import waitress
     from web import create_app
+    from web.context import service
 
-    with open_service(obj["data_dir"]) as service:
-        count = service.stats()["indexed"]  # fail here, with a hint, when there is no index
     app = create_app({"DATA_DIR": str(obj["data_dir"]), "BASE_URL": base_url})
+    with app.app_context():  # open the index once, now: no index fails here, with a hint
+        count = service().stats()["indexed"]
     click.echo(f"Serving {count} policies from {obj['data_dir']} on http://{host}:{port}/ "
                f"({workers} threads). Ctrl+C stops.")
     waitress.serve(app, host=host, port=port, threads=workers, ident="policy-search",

@@ -16,7 +16,7 @@ from whoosh import scoring
 from . import rerank, snippets
 from .catalog import Catalog
 from .errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError
-from .facets import facet_counts, facet_counts_from_arrays, facet_spec
+from .facets import facet_counts
 from .filters import Filters, build_filter
 from .models import LEVELS, Policy, validity_status
 from .analysis import synonyms
@@ -198,26 +198,37 @@ class SearchService:
                           industry=industry, in_force=in_force)
         filter_query = build_filter(filters)
         if sort == "date" or parsed.is_empty:
-            hits, total, facets = self._search_by_date(parsed, filter_query, limit, page, details)
+            hits, total, facets = self._search_by_date(parsed, filters, filter_query, limit, page, details)
         else:
             hits, total, facets = self._fast_search(parsed, filters, filter_query, limit, page, details)
         return SearchPage(query=text, total=total, page=page, pages=max(1, math.ceil(total / limit)),
                           limit=limit, hits=hits, facets=facets)
 
-    def _search_by_date(self, parsed, filter_query, limit: int, page: int,
+    def _search_by_date(self, parsed, filters: Filters, filter_query, limit: int, page: int,
                         details: bool) -> tuple[list[Hit], int, dict]:
         """Newest first, through Whoosh (listing, and searches the visitor sorted by date)."""
         wanted = page * limit
         with self._lock:
             searcher = self._current_searcher()
-            results = searcher.search(
-                build_query(parsed), limit=wanted, filter=filter_query, sortedby="written_date",
-                reverse=True, terms=details, groupedby=facet_spec() if details else None)
+            whoosh_query = build_query(parsed)
+            results = searcher.search(whoosh_query, limit=wanted, filter=filter_query,
+                                      sortedby="written_date", reverse=True, terms=details)
             snippets.configure(results)
             words = parsed.all_words()
             hits = [self._hit(hit, None, words, with_snippet=details) for hit in results[wanted - limit:wanted]]
-            facets = facet_counts(results) if details else {}
+            facets = {}
+            if details:
+                arrays = self._snapshot(searcher)
+                matched = arrays.query_mask(("query", repr(whoosh_query)), whoosh_query)
+                if filter_query is not None:
+                    matched = matched & self._filter_mask(arrays, filters, filter_query)
+                facets = facet_counts(arrays, matched)
             return hits, len(results), facets
+
+    @staticmethod
+    def _filter_mask(arrays: Snapshot, filters: Filters, filter_query) -> np.ndarray:
+        """The documents the filters let through (cached per day: "in force" depends on it)."""
+        return arrays.query_mask((astuple(filters), datetime.date.today()), filter_query)
 
     def _snapshot(self, searcher) -> Snapshot:
         """The arrays of the current index generation (made once per generation)."""
@@ -238,7 +249,7 @@ class SearchService:
             raw, matched = arrays.raw_scores(terms)
             mask = None
             if filter_query is not None:
-                mask = arrays.query_mask((astuple(filters), datetime.date.today()), filter_query)
+                mask = self._filter_mask(arrays, filters, filter_query)
             for phrase in parsed.phrases:
                 holding = self._phrase_mask(arrays, phrase)
                 mask = holding if mask is None else mask & holding
@@ -265,7 +276,7 @@ class SearchService:
                 matched = scores > 0
                 if mask is not None:
                     matched &= mask
-                facets = facet_counts_from_arrays(arrays, matched)
+                facets = facet_counts(arrays, matched)
         marked_terms = parsed.all_words() + [s for w in parsed.words for s in synonyms(w)]
         marked_terms += ["".join(p) for p in parsed.phrases if len(p) > 1]
         hits = []
@@ -279,7 +290,7 @@ class SearchService:
         return hits, total, facets
 
     @staticmethod
-    def _phrase_mask(arrays: Snapshot, words: list[str]) -> "np.ndarray":
+    def _phrase_mask(arrays: Snapshot, words: list[str]) -> np.ndarray:
         """Documents where a quoted phrase stands, its words side by side, in the title or body."""
         having = None
         for word in words:

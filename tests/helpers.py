@@ -1,6 +1,7 @@
 """Helpers shared by the tests: where the real data is, small file writers."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,70 @@ def index_texts(folder: Path, data_dir: Path, texts: dict[str, str]) -> Path:
     report = ingest([folder], data_dir)
     assert not report.failed, report.failed
     return data_dir
+
+
+# --- a real server for the tests that speak HTTP -----------------------------------------
+
+SERVER_START_SECONDS = 30
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningServer:
+    """``policy-search serve`` over a data directory, on a free loopback port."""
+
+    def __init__(self, process, port: int):
+        self.process, self.port = process, port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process now, in MB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, threads: int = 8, ready_path: str = "/"):
+    """Start the server, wait until ``ready_path`` answers 200, stop it afterwards."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policy_search.cli", "--data-dir", str(data_dir), "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(threads)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = RunningServer(process, port)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"policy-search serve exited with {process.returncode}:\n"
+                                   f"{process.stdout.read()}")
+            try:
+                with urllib.request.urlopen(server.url + ready_path, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"policy-search serve did not answer within {SERVER_START_SECONDS} s")
+                time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()

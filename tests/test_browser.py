@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
-SERVER_START_SECONDS = 20
 MIN_TOUCH_PX = 44
 
 #: The viewports every test runs at: a phone (iPhone X size) and a desktop window.
@@ -57,46 +53,11 @@ pytestmark = pytest.mark.browser
 
 # ---------------------------------------------------------------- the server and the browser
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_answering(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"policy-search serve exited with code {server.returncode}:\n"
-                               f"{server.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"policy-search serve did not answer on {url} within {SERVER_START_SECONDS} s")
-
-
 @pytest.fixture(scope="module")
 def base_url(corpus_data_dir):
     """The URL of a running ``policy-search serve`` over the corpus index."""
-    port = _free_port()
-    command = [sys.executable, "-m", "policy_search.cli", "--data-dir", str(corpus_data_dir),
-               "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_answering(url + "/", server)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server.stdout.close()
+    with serving(corpus_data_dir) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

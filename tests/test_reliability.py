@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from policy_search.catalog import Catalog
 from policy_search.failpoints import ENV as FAILPOINT_ENV
 from policy_search.settings import DataPaths
 
-from helpers import CORPUS, shared, write_policy
+from helpers import CORPUS, serving, shared, write_policy
 
 CLI = [sys.executable, "-m", "policy_search.cli"]
 #: Words that each of the 行政法规 is likely to answer, so that answers are never empty.
@@ -86,6 +85,7 @@ def test_a_kill_around_the_commit_leaves_a_working_index_and_the_next_run_comple
         process = ingest_killed_while_writing_the_index(data_dir, CORPUS)
     else:
         process = ingest_frozen_at(data_dir, CORPUS, moment)
+    assert process.poll() is None, "the ingest ended before it could be killed"
     process.send_signal(signal.SIGKILL)
     process.wait()
 
@@ -98,41 +98,6 @@ def test_a_kill_around_the_commit_leaves_a_working_index_and_the_next_run_comple
 
 
 # --- serving while ingesting, and under load --------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``policy-search serve`` on a free loopback port."""
-
-    def __init__(self, data_dir: Path, threads: int = 8):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [*CLI, "--data-dir", str(data_dir), "serve", "--port", str(self.port), "--workers", str(threads)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                assert self.process.poll() is None, "server exited"
-                time.sleep(0.2)
-        raise AssertionError("server did not start")
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
 
 
 def search_total(conn: http.client.HTTPConnection, query: str) -> tuple[int, int]:
@@ -208,20 +173,16 @@ def test_reingest_while_serving_loses_no_request_and_shows_old_or_new_state(tmp_
         with path.open("a", encoding="utf-8") as handle:
             handle.write(f"\n\n（修订检验 {MARKER}）\n")
 
-    server = Server(data_dir)
-    try:
-        with Clients(server.port, [*QUESTIONS, MARKER], count=8) as clients:
-            time.sleep(2)
-            result = run_cli(data_dir, "ingest", str(source))
-            finished = time.monotonic()
-            assert result.returncode in (0, 1), result.stderr
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-            while search_total(conn, MARKER)[1] != policies and time.monotonic() - finished < 30:
-                time.sleep(0.2)
-            seen_after = time.monotonic() - finished
-            time.sleep(1)
-    finally:
-        server.stop()
+    with serving(data_dir) as server, Clients(server.port, [*QUESTIONS, MARKER], count=8) as clients:
+        time.sleep(2)
+        result = run_cli(data_dir, "ingest", str(source))
+        finished = time.monotonic()
+        assert result.returncode in (0, 1), result.stderr
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        while search_total(conn, MARKER)[1] != policies and time.monotonic() - finished < 30:
+            time.sleep(0.2)
+        seen_after = time.monotonic() - finished
+        time.sleep(1)
 
     assert not clients.failures, clients.failures[:5]
     assert len(clients.latencies) > 100
@@ -237,8 +198,7 @@ def test_reingest_while_serving_loses_no_request_and_shows_old_or_new_state(tmp_
 def test_sixty_seconds_of_load_with_sixteen_clients(corpus_data_dir):
     questions = [line.strip()[:100] for line in shared("ncp", "queries-load.txt").read_text(
         encoding="utf-8").splitlines() if line.strip()][:300]
-    server = Server(corpus_data_dir, threads=16)
-    try:
+    with serving(corpus_data_dir, threads=16) as server:
         with Clients(server.port, questions, count=16) as warmup:
             time.sleep(10)
         start_rss = server.rss_mb()
@@ -247,8 +207,6 @@ def test_sixty_seconds_of_load_with_sixteen_clients(corpus_data_dir):
             for _ in range(6):
                 time.sleep(10)
                 samples.append(server.rss_mb())
-    finally:
-        server.stop()
     latencies = sorted(clients.latencies)
     rate = len(latencies) / 60
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]

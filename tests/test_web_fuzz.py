@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from urllib.parse import quote, quote_from_bytes, urlencode, urlsplit
 
 import pytest
 import schemathesis
-from helpers import CORPUS
+from helpers import CORPUS, serving
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import (
@@ -458,49 +456,11 @@ def test_the_real_ids_still_answer(client, site):
 
 # ---------------------------------------------------------------- 4. the real server
 
-SERVER_START_SECONDS = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_answering(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"policy-search serve exited with {server.returncode}:\n"
-                               f"{server.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"policy-search serve did not answer on {url} within {SERVER_START_SECONDS} s")
-
-
 @pytest.fixture(scope="module")
 def server_url(corpus_data_dir):
     """A running ``policy-search serve`` (waitress) over the corpus index, on a free port."""
-    port = _free_port()
-    command = [sys.executable, "-m", "policy_search.cli", "--data-dir", str(corpus_data_dir),
-               "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_answering(url + "/api/openapi.json", server)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server.stdout.close()
+    with serving(corpus_data_dir, ready_path="/api/openapi.json") as server:
+        yield server.url
 
 
 def raw_request(server_url: str, target: bytes, timeout: float = 5.0) -> tuple[int, bytes]:

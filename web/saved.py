@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, url_for
 
 from .context import service
-from .links import base_url
+from .links import saved_search_url
 from .params import policy_id
 from .qr_images import qr_response
 
@@ -21,4 +21,4 @@ def open_search(sid: str):
 @bp.get("/s/<path:sid>/qr.<any(png, svg):fmt>")
 def search_qr(sid: str, fmt: str):
     service().saved_search(policy_id(sid))
-    return qr_response(base_url() + url_for(".open_search", sid=sid), fmt)
+    return qr_response(saved_search_url(sid), fmt)
