@@ -1,6 +1,7 @@
 """From what a parser read (plus any given metadata) to a :class:`Policy`."""
 from __future__ import annotations
 
+from policy_search.cleaning import one_line
 from policy_search.docnumber import normalize_doc_number
 from policy_search import divisions
 from policy_search.errors import DocumentError, EmptyDocumentError, QueryError
@@ -15,6 +16,8 @@ _LEVEL_ALIASES = {**{zh: code for code, zh in LEVEL_NAMES_ZH.items()},
                   "国家级": "central", "省": "provincial", "市": "municipal", "区县": "county",
                   "县级": "county", "区级": "county"}
 _METADATA_FIELDS = ("title", "doc_number", "issuer", "written_date", "publish_date")
+#: Given values that are one line of text: control characters and line breaks become spaces.
+_ONE_LINE_FIELDS = (*_METADATA_FIELDS, "url", "valid_until", "level", "id")
 _WEAK_TITLE_FORMATS = ("pdf", "docx")
 
 
@@ -33,7 +36,20 @@ def normalise_level(value) -> str | None:
 def _as_list(value) -> list[str]:
     if isinstance(value, str):
         value = value.replace("；", ";").replace(",", ";").split(";")
-    return [str(v).strip() for v in value or [] if str(v).strip()]
+    return [one_line(str(v)) for v in value or [] if one_line(str(v))]
+
+
+def _one_line_given(given: dict) -> dict:
+    """Given text fields as single lines (a CR/LF in a title would break headers and reports)."""
+    out = dict(given)
+    for key in _ONE_LINE_FIELDS:
+        if isinstance(out.get(key), str):
+            out[key] = one_line(out[key])
+            if not out[key]:
+                out.pop(key)
+    if isinstance(out.get("region"), str):
+        out["region"] = one_line(out["region"])
+    return out
 
 
 def _given_region(value, warnings: list[str]) -> Region:
@@ -52,7 +68,7 @@ def _given_region(value, warnings: list[str]) -> Region:
 
 def _normalise_given(given: dict, warnings: list[str]) -> dict:
     """Given values in their canonical forms, with a warning for each that is not usable."""
-    out = dict(given)
+    out = _one_line_given(given)
     if out.get("doc_number"):
         out["doc_number"] = normalize_doc_number(str(out["doc_number"])) or str(out["doc_number"]).strip()
     for key in ("written_date", "publish_date", "valid_until"):
@@ -98,6 +114,7 @@ def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple
     fields = {key: given.get(key) or extracted.get(key) for key in _METADATA_FIELDS}
     if not fields["title"]:
         fields["title"] = embedded_title or raw.text.strip().split("\n", 1)[0][:60]
+    fields = {key: one_line(value) if isinstance(value, str) else value for key, value in fields.items()}
     tags = classify(fields["title"], raw.text, fields["issuer"], fields["doc_number"],
                     fields["written_date"], fields["publish_date"])
     for key in TAG_FIELDS:
@@ -109,6 +126,8 @@ def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple
             provenance[key] = "given" if given.get(key) else "extracted"
     for key in TAG_FIELDS:
         provenance[key] = "given" if key in given else "inferred"
+    if given.get("id"):
+        provenance["id"] = "given"
     new_id = policy_id(given_id=given.get("id"), doc_number=fields["doc_number"],
                        title=fields["title"], issuer=fields["issuer"], text=raw.text)
     policy = Policy(id=new_id, text=raw.text, url=given.get("url"), source=source,

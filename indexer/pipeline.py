@@ -134,6 +134,9 @@ class _DryRunWriter:
     def record_source(self, *args, **kwargs):
         pass
 
+    def note_source_root(self, key, root):
+        pass
+
     def transaction(self):
         return contextlib.nullcontext()
 
@@ -160,7 +163,43 @@ def _check_size(path: Path) -> None:
                                 hint="split it, or extract its text first")
 
 
-def _ingest_one(writer, source: Source, report: BatchReport, seen: dict[str, str], batch_id) -> None:
+def _owner_elsewhere(writer, policy: Policy) -> str | None:
+    """The other source file that already holds a policy under this given id, if it still exists.
+
+    A given id (a sidecar's or a bulk record's ``id``) must not silently take over the
+    policy of another file. When that file is gone, the policy has moved and may follow.
+    """
+    if (policy.provenance or {}).get("id") != "given" or writer.catalog is None:
+        return None
+    current = writer.catalog.get_policy(policy.id)
+    if current is None or not current.source.path or current.source.path == policy.source.path:
+        return None
+    return current.source.path if Path(current.source.path).exists() else None
+
+
+def _put_policies(writer, source: Source, parsed: Parsed, report: BatchReport, seen: dict[str, str],
+                  replace_ids: bool) -> list[str]:
+    """Write a file's policies to the catalog; returns the ids written."""
+    new_ids = []
+    for policy in parsed.policies:
+        owner = None if replace_ids else _owner_elsewhere(writer, policy)
+        if owner is not None:
+            report.fail(source.display, f"given id {policy.id} already belongs to the policy of "
+                                        f"{owner}; not replaced (pass --replace-ids to replace it)")
+            continue
+        duplicate = policy.id in seen and seen[policy.id] != source.display
+        if duplicate:
+            report.warn(source.display, f"same policy as {seen[policy.id]} (id {policy.id}); this copy replaces it")
+        seen[policy.id] = source.display
+        action = writer.put(policy)
+        if not duplicate:
+            report.count(action)
+        new_ids.append(policy.id)
+    return new_ids
+
+
+def _ingest_one(writer, source: Source, report: BatchReport, seen: dict[str, str], batch_id,
+                replace_ids: bool = False) -> None:
     """Stages for one file, in order; raises for a file that cannot be read."""
     _check_size(source.path)
     overrides, override_warnings = read_overrides(source.path)
@@ -171,6 +210,8 @@ def _ingest_one(writer, source: Source, report: BatchReport, seen: dict[str, str
     known = writer.known_source(source.key)
     if known and known["sha256"] == source_print:
         report.unchanged += len(known["policy_ids"])
+        if known.get("root") != str(source.root):
+            writer.note_source_root(source.key, str(source.root))
         return
     parsed = parse_source(source, overrides, file_hash)
     for where, why in parsed.failures:
@@ -178,28 +219,21 @@ def _ingest_one(writer, source: Source, report: BatchReport, seen: dict[str, str
     for warning in parsed.warnings:
         report.warn(source.display, warning)
     with writer.transaction():
-        new_ids = []
-        for policy in parsed.policies:
-            duplicate = policy.id in seen and seen[policy.id] != source.display
-            if duplicate:
-                report.warn(source.display, f"same policy as {seen[policy.id]} (id {policy.id}); this copy replaces it")
-            seen[policy.id] = source.display
-            action = writer.put(policy)
-            if not duplicate:
-                report.count(action)
-            new_ids.append(policy.id)
+        new_ids = _put_policies(writer, source, parsed, report, seen, replace_ids)
         if known:
             _retire_vanished(writer, known["policy_ids"], new_ids, report, source.display)
         stat = source.path.stat()
-        writer.record_source(source.key, source_print, stat.st_size, stat.st_mtime, new_ids, batch_id)
+        writer.record_source(source.key, source_print, stat.st_size, stat.st_mtime, new_ids, batch_id,
+                             root=str(source.root))
 
 
-def iter_ingest(sources: list[Source], writer, report: BatchReport, batch_id=None) -> Iterator[Source]:
+def iter_ingest(sources: list[Source], writer, report: BatchReport, batch_id=None,
+                replace_ids: bool = False) -> Iterator[Source]:
     """Ingest sources one by one, yielding each after it is done (for progress bars)."""
     seen: dict[str, str] = {}
     for source in sources:
         try:
-            _ingest_one(writer, source, report, seen, batch_id)
+            _ingest_one(writer, source, report, seen, batch_id, replace_ids)
         except DocumentError as exc:
             report.fail(source.display, reason(exc))
         except (OSError, ValueError, RecursionError, MemoryError) as exc:
@@ -211,15 +245,22 @@ def iter_ingest(sources: list[Source], writer, report: BatchReport, batch_id=Non
 
 def ingest(paths: list[str | Path], data_dir: Path, *, dry_run: bool = False,
            progress: Callable[[Iterator[Source], int], Iterator[Source]] | None = None,
-           wait: bool = True, on_wait: Callable[[str], None] | None = None) -> BatchReport:
-    """Ingest files and folders into the data directory; returns the batch report."""
-    sources = discover(paths)
+           wait: bool = True, on_wait: Callable[[str], None] | None = None,
+           replace_ids: bool = False) -> BatchReport:
+    """Ingest files and folders into the data directory; returns the batch report.
+
+    ``replace_ids`` lets a given id replace a policy that another, still existing file gave.
+    """
+    found = discover(paths, exclude=[data_dir])
+    sources = found.sources
     report = BatchReport(files=len(sources), dry_run=dry_run)
+    for path, why in found.skipped:
+        report.skip(path, why)
     writer_cm = _DryRunWriter(Path(data_dir)) if dry_run else PolicyWriter(Path(data_dir), wait=wait, on_wait=on_wait)
     with writer_cm as writer:
         report.recovered = writer.recovered
         batch_id = None if dry_run else writer.catalog.start_batch()
-        steps = iter_ingest(sources, writer, report, batch_id)
+        steps = iter_ingest(sources, writer, report, batch_id, replace_ids)
         for _ in (progress(steps, len(sources)) if progress else steps):
             pass
         writer.commit()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from policy_search.cleaning import printable_path
+
 
 @dataclass
 class BatchReport:
@@ -14,6 +16,7 @@ class BatchReport:
     removed: int = 0
     failed: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
     files: int = 0
     dry_run: bool = False
     recovered: int = 0
@@ -24,11 +27,15 @@ class BatchReport:
 
     def fail(self, path: str, reason: str) -> None:
         """A file or record that could not be ingested, with why."""
-        self.failed.append({"path": path, "error": reason})
+        self.failed.append({"path": printable_path(path), "error": printable_path(reason)})
 
     def warn(self, path: str, message: str) -> None:
         """Something worth knowing that did not stop the file."""
-        self.warnings.append({"path": path, "warning": message})
+        self.warnings.append({"path": printable_path(path), "warning": printable_path(message)})
+
+    def skip(self, path: str, reason: str) -> None:
+        """Something found in a folder and deliberately not ingested (a link leading out of it)."""
+        self.skipped.append({"path": printable_path(path), "reason": printable_path(reason)})
 
     @property
     def exit_code(self) -> int:
@@ -39,6 +46,7 @@ class BatchReport:
         """The JSON shape of ``ingest --json``."""
         return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
                 "removed": self.removed, "failed": self.failed, "warnings": self.warnings,
+                "skipped": self.skipped,
                 "files": self.files, "dry_run": self.dry_run, "recovered": self.recovered}
 
     def summary(self) -> str:
@@ -48,5 +56,7 @@ class BatchReport:
         if self.removed:
             parts.append(f"{self.removed} removed")
         parts.append(f"{len(self.failed)} failed")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
         text = ", ".join(parts) + f" ({self.files} files)"
         return f"{text} {verb}".strip()

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS sources (
     size INTEGER NOT NULL,
     mtime REAL NOT NULL,
     policy_ids TEXT NOT NULL,      -- JSON list
-    ingested_at REAL NOT NULL
+    ingested_at REAL NOT NULL,
+    root TEXT                      -- the folder ingest was given (downloads must stay inside it)
 );
 CREATE TABLE IF NOT EXISTS aliases (
     old_id TEXT PRIMARY KEY,
@@ -77,6 +78,14 @@ class Catalog:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a catalog written by an older release up to this schema."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(sources)")}
+        if "root" not in columns:
+            with self.conn:
+                self.conn.execute("ALTER TABLE sources ADD COLUMN root TEXT")
 
     def close(self) -> None:
         """Close the connection."""
@@ -151,11 +160,18 @@ class Catalog:
         data["policy_ids"] = json.loads(data["policy_ids"])
         return data
 
-    def put_source(self, path: str, sha256: str, size: int, mtime: float, policy_ids: list[str]) -> None:
-        """Remember the state of a source file after ingesting it."""
+    def put_source(self, path: str, sha256: str, size: int, mtime: float, policy_ids: list[str],
+                   root: str | None = None) -> None:
+        """Remember the state of a source file after ingesting it, and the folder it was found in."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO sources(path, sha256, size, mtime, policy_ids, ingested_at)"
-            " VALUES (?,?,?,?,?,?)", (path, sha256, size, mtime, json.dumps(policy_ids), time.time()))
+            "INSERT OR REPLACE INTO sources(path, sha256, size, mtime, policy_ids, ingested_at, root)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (path, sha256, size, mtime, json.dumps(policy_ids), time.time(), root))
+
+    def set_source_root(self, path: str, root: str) -> None:
+        """Record the folder an unchanged source file was found in (older catalogs lack it)."""
+        with self.conn:
+            self.conn.execute("UPDATE sources SET root=? WHERE path=?", (root, path))
 
     # --- aliases and history --------------------------------------------------
 

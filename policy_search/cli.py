@@ -69,8 +69,10 @@ def main(ctx, data_dir):
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Wait for another running ingest to finish, or exit at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print the batch report as JSON.")
+@click.option("--replace-ids", is_flag=True,
+              help="Let a given id (sidecar or bulk 'id') replace the policy another file gave.")
 @click.pass_obj
-def ingest(obj, paths, dry_run, wait, as_json):
+def ingest(obj, paths, dry_run, wait, as_json, replace_ids):
     """Ingest policy files and folders (PDF, DOCX, HTML, TXT, MD, TSV, JSONL).
 
     Unchanged files are skipped; changed ones update their policies in place.
@@ -86,7 +88,7 @@ def ingest(obj, paths, dry_run, wait, as_json):
                                    item_show_func=lambda s: s.display[-40:] if s else "") as bar:
                 yield from bar
     report = run_ingest(list(paths), obj["data_dir"], dry_run=dry_run, progress=progress,
-                        wait=wait, on_wait=wait_message_to(sys.stderr))
+                        wait=wait, on_wait=wait_message_to(sys.stderr), replace_ids=replace_ids)
     if as_json:
         _emit_json(report.to_dict())
     else:
@@ -94,6 +96,8 @@ def ingest(obj, paths, dry_run, wait, as_json):
             click.echo(f"FAILED  {failure['path']}: {failure['error']}", err=True)
         for warning in report.warnings:
             click.echo(f"warning {warning['path']}: {warning['warning']}", err=True)
+        for skipped in report.skipped:
+            click.echo(f"skipped {skipped['path']}: {skipped['reason']}", err=True)
         if report.recovered:
             click.echo(f"Recovered {report.recovered} policies left pending by an interrupted run.")
         click.echo(report.summary())

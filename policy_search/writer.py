@@ -134,10 +134,14 @@ class PolicyWriter:
         return self.catalog.source(key)
 
     def record_source(self, key: str, fingerprint: str, size: int, mtime: float,
-                      policy_ids: list[str], batch_id: int | None = None) -> None:
-        """Remember a source file's state and what it gave."""
-        self.catalog.put_source(key, fingerprint, size, mtime, policy_ids)
+                      policy_ids: list[str], batch_id: int | None = None, root: str | None = None) -> None:
+        """Remember a source file's state, what it gave, and the folder it was found in."""
+        self.catalog.put_source(key, fingerprint, size, mtime, policy_ids, root)
         self.catalog.log(batch_id, "ingested", key, None, f"{len(policy_ids)} policies")
+
+    def note_source_root(self, key: str, root: str) -> None:
+        """Record the folder of an unchanged source file (catalogs before the root was kept)."""
+        self.catalog.set_source_root(key, root)
 
     def transaction(self):
         """A catalog transaction around the changes of one source file."""

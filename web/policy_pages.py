@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, redirect, render_template, send_file, url_for
 
+from policy_search.cleaning import one_line
 from policy_search.models import validity_status
+from policy_search.originals import servable_path, open_original
 
 from .context import service
 from .links import policy_url
@@ -14,9 +15,6 @@ from .params import policy_id
 from .qr_images import qr_response
 
 bp = Blueprint("policy_pages", __name__)
-
-#: Formats whose source file holds many policies: the download is the policy's own text instead.
-BULK_FORMATS = {"tsv", "jsonl"}
 
 
 @bp.get("/p/<path:pid>")
@@ -31,7 +29,7 @@ def policy(pid: str):
     return render_template("policy.html", view=view, p=view.policy, paragraphs=paragraphs,
                            related=related, link=policy_url(view.policy.id), source_url=source_url,
                            status=validity_status(view.policy.valid_until),
-                           has_original=_original_file(view.policy) is not None), status
+                           has_original=_servable(view.policy)), status
 
 
 @bp.get("/p/<path:pid>/qr.<any(png, svg):fmt>")
@@ -45,22 +43,22 @@ def policy_qr(pid: str, fmt: str):
 
 @bp.get("/p/<path:pid>/original")
 def original(pid: str):
-    """The catalogued source file of a policy, found by id only (never a path from the request)."""
+    """The original file ingest recorded for a policy, found by id only and checked at request time
+    (see :mod:`policy_search.originals`); otherwise the policy's own text."""
     view = service().get(policy_id(pid))
     policy = view.policy
-    source = _original_file(policy)
+    source = open_original(service().catalog, policy, service().paths.root)
     if source is None:
         return _as_text(policy)
     mime = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
-    return send_file(source, mimetype=mime, as_attachment=True,
-                     download_name=f"{policy.title[:60] or policy.id}{source.suffix}")
+    suffix = source.name.rpartition(".")[2] if "." in source.name else ""
+    name = one_line(policy.title)[:60] or policy.id
+    return send_file(source.handle, mimetype=mime, as_attachment=True,
+                     download_name=f"{name}.{suffix}" if suffix else name, conditional=False)
 
 
-def _original_file(policy) -> Path | None:
-    path = Path(policy.source.path) if policy.source.path else None
-    if path is None or policy.source.format in BULK_FORMATS or not path.is_file():
-        return None
-    return path
+def _servable(policy) -> bool:
+    return servable_path(service().catalog, policy, service().paths.root) is not None
 
 
 def _as_text(policy):
