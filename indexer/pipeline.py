@@ -259,6 +259,8 @@ def ingest(paths: list[str | Path], data_dir: Path, *, dry_run: bool = False,
     writer_cm = _DryRunWriter(Path(data_dir)) if dry_run else PolicyWriter(Path(data_dir), wait=wait, on_wait=on_wait)
     with writer_cm as writer:
         report.recovered = writer.recovered
+        for item in getattr(writer, "set_aside", []):
+            report.warn(f"policy {item['id']}", f"left pending by an earlier run and set aside: {item['error']}")
         batch_id = None if dry_run else writer.catalog.start_batch()
         steps = iter_ingest(sources, writer, report, batch_id, replace_ids)
         for _ in (progress(steps, len(sources)) if progress else steps):

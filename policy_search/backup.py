@@ -10,10 +10,25 @@ they describe the old server's files, not the links.
 Import goes through :class:`~policy_search.writer.PolicyWriter`, holding the
 lock like an ingest. Policy ids are deterministic, so a backup imported on top
 of a fresh ingest of the same files meets the same ids and adds no duplicates.
+
+A backup is never trusted, whoever wrote it:
+
+- it is read as a stream and refused past :data:`MAX_BACKUP_BYTES` once
+  uncompressed, so a gzip bomb costs no more memory than that;
+- a file whose shape is wrong (not JSON, another format or version, a field of
+  the wrong JSON type, a malformed id) is refused whole, nothing written;
+- each policy record is then checked as ingest checks what it reads (formats,
+  levels, ISO dates, lengths, region, the text limit) after control characters
+  are taken out of its one-line fields; a record that fails is left out and
+  listed in the report's ``failed``, the others are imported;
+- ``source.path`` is dropped: a restored policy has no original file to download
+  until this server ingests it (an existing policy keeps the source its own
+  ingest recorded, even with ``--replace``).
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import gzip
 import json
@@ -21,16 +36,20 @@ import os
 import tempfile
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .catalog import Catalog
+from .cleaning import one_line
+from .dates import parse_chinese_date
+from .divisions import KINDS as DIVISION_KINDS
 from .errors import BackupError, IndexMissingError
 from .ids import is_safe_id
 from .links import SAVED_SEARCH_KEYS
-from .models import Policy
+from .models import LEVELS, SOURCE_FORMATS, Policy, Region, SourceFile
 from .settings import DataPaths
-from .writer import PolicyWriter
+from .writer import PolicyWriter, unindexable_reason
 
 FORMAT = "policy-search-backup"
 VERSION = 1
@@ -41,6 +60,25 @@ _DAMAGED_HINT = "the file is damaged or was not written by 'policy-search export
 _OPTIONAL_STRINGS = ("doc_number", "issuer", "written_date", "publish_date", "level", "url", "valid_until")
 _STRING_LISTS = ("topics", "industries")
 _SOURCE_KEYS = {"path", "format", "sha256"}
+_REGION_KEYS = {"code", "name", "path"}
+
+#: The most bytes a backup may hold once uncompressed (1 GiB: tens of thousands of policies with
+#: their texts); reading stops there, so memory stays bounded whatever the file claims.
+MAX_BACKUP_BYTES = 1024 ** 3
+_READ_CHUNK_BYTES = 1024 ** 2
+#: Longest one-line values import accepts, in characters (ingest's own values are far shorter:
+#: titles and issuers are lines of a document, 文号 a few dozen characters).
+MAX_FIELD_CHARS = {"title": 500, "doc_number": 100, "issuer": 300, "url": 2_000}
+#: At most this many topics and industries, each at most MAX_TAG_CHARS characters.
+MAX_TAGS = 50
+MAX_TAG_CHARS = 100
+#: Region names (and each name of its path) at most this long; its path at most one name per
+#: division kind (province, city, county); its code empty or six digits.
+MAX_REGION_NAME_CHARS = 100
+_DIVISION_CODE = re.compile(r"[0-9]{6}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_DATE_FIELDS = ("written_date", "publish_date", "valid_until")
+_PROVENANCES = ("given", "extracted", "inferred")
 
 
 @dataclass
@@ -63,6 +101,8 @@ class Backup:
     policies: list[PolicyEntry]
     aliases: dict[str, str]
     saved_searches: dict[str, dict]
+    #: Policy records left out because they failed the checks: ``{"id", "error"}``.
+    failed: list[dict] = field(default_factory=list)
 
     def counts(self) -> dict:
         """How many of each thing the backup holds."""
@@ -83,6 +123,8 @@ class ImportReport:
     saved_searches: int = 0
     without_text: int = 0
     recovered: int = 0
+    #: Policies not imported (they failed the checks) or set aside by recovery: ``{"id", "error"}``.
+    failed: list[dict] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -95,9 +137,17 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line for the terminal."""
-        return (f"{_plural(self.added, 'policy', 'policies')} added, {self.replaced} replaced, {self.kept} kept; "
+        line = (f"{_plural(self.added, 'policy', 'policies')} added, {self.replaced} replaced, {self.kept} kept; "
                 f"{self.removed} marked removed, {_plural(self.aliases, 'alias', 'aliases')}, "
                 f"{_plural(self.saved_searches, 'saved search', 'saved searches')} restored.")
+        if self.failed:
+            line += f" {_plural(len(self.failed), 'policy', 'policies')} failed and were left out."
+        return line
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every policy was imported, 1 when some failed (the rest are in), as for ingest."""
+        return 1 if self.failed else 0
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -202,31 +252,76 @@ def _write_atomically(target: Path, data: bytes) -> None:
 # --- reading a backup --------------------------------------------------------------------
 
 
-def read_backup(path: str | Path) -> Backup:
-    """Read and check a backup file; raises :class:`BackupError` for anything unusable."""
-    document = _load_json(Path(path))
+def read_backup(path: str | Path, *, max_bytes: int | None = None) -> Backup:
+    """Read and check a backup file; raises :class:`BackupError` for anything unusable.
+
+    ``max_bytes`` (default :data:`MAX_BACKUP_BYTES`) caps the uncompressed size.
+    """
+    document = _load_json(Path(path), max_bytes or MAX_BACKUP_BYTES)
     return parse_backup(document, str(path))
 
 
-def _load_json(path: Path):
+def _load_json(path: Path, max_bytes: int):
+    raw = _read_capped(path, max_bytes)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BackupError(f"{path}: no such file", hint="give the file written by 'policy-search export'") from None
-    except OSError as exc:
-        raise BackupError(f"cannot read {path}: {exc.strerror}", hint="check the path and its permissions") from None
-    if raw.startswith(_GZIP_MAGIC):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise BackupError(f"{path}: the compressed data is damaged ({exc})", hint=_DAMAGED_HINT) from None
-    try:
-        return json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BackupError(f"{path} is not UTF-8 text", hint=_DAMAGED_HINT) from None
+    del raw
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise BackupError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
                           hint=_DAMAGED_HINT) from None
+    except RecursionError:
+        raise BackupError(f"{path} nests JSON too deeply to read", hint=_DAMAGED_HINT) from None
+
+
+def _read_capped(path: Path, max_bytes: int) -> bytearray:
+    """The file's bytes, gunzipped when it is gzip, read in chunks and refused past ``max_bytes``."""
+    try:
+        with open(path, "rb") as handle:
+            if _GZIP_MAGIC != handle.peek(2)[:2]:
+                _refuse_if_larger(path, os.fstat(handle.fileno()).st_size, max_bytes)
+                return _read_chunks(handle, path, max_bytes)
+            try:
+                with gzip.GzipFile(fileobj=handle) as stream:
+                    return _read_chunks(stream, path, max_bytes)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise BackupError(f"{path}: the compressed data is damaged ({exc})", hint=_DAMAGED_HINT) from None
+    except FileNotFoundError:
+        raise BackupError(f"{path}: no such file", hint="give the file written by 'policy-search export'") from None
+    except IsADirectoryError:
+        raise BackupError(f"{path} is a folder", hint="give the file written by 'policy-search export'") from None
+    except OSError as exc:
+        raise BackupError(f"cannot read {path}: {exc.strerror}", hint="check the path and its permissions") from None
+
+
+def _read_chunks(stream, path: Path, max_bytes: int) -> bytearray:
+    data = bytearray()
+    while chunk := stream.read(_READ_CHUNK_BYTES):
+        data += chunk
+        _refuse_if_larger(path, len(data), max_bytes)
+    return data
+
+
+def _refuse_if_larger(path: Path, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise BackupError(f"{path} holds over {_size(max_bytes)} once uncompressed: more than any backup "
+                          "this server reads (a damaged file, or a decompression bomb)",
+                          hint="check where the file came from; export the catalog again")
+
+
+def _size(count: int) -> str:
+    """A byte count for a message.
+
+    >>> _size(1024 ** 3), _size(10 * 1024 ** 2), _size(1000)
+    ('1 GiB', '10 MiB', '1000 bytes')
+    """
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if count >= scale and count % scale == 0:
+            return f"{count // scale} {unit}"
+    return f"{count} bytes"
 
 
 def parse_backup(document, where: str = "backup") -> Backup:
@@ -241,10 +336,12 @@ def parse_backup(document, where: str = "backup") -> Backup:
     policies = _expect(document, "policies", list, where)
     entries = [_policy_entry(raw, f"{where}: policy {number}") for number, raw in enumerate(policies, 1)]
     _refuse_duplicates(entries, where)
+    accepted, failed = _split_failing(entries)
     return Backup(path=where, exported_at=str(document.get("exported_at") or ""),
-                  with_text=document.get("with_text") is not False, policies=entries,
+                  with_text=document.get("with_text") is not False, policies=accepted,
                   aliases=_aliases(_expect(document, "aliases", dict, where), where),
-                  saved_searches=_saved_searches(_expect(document, "saved_searches", dict, where), where))
+                  saved_searches=_saved_searches(_expect(document, "saved_searches", dict, where), where),
+                  failed=failed)
 
 
 def _malformed(message: str) -> BackupError:
@@ -277,7 +374,7 @@ def _policy_entry(raw, where: str) -> PolicyEntry:
         policy = Policy.from_dict(record)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise _malformed(f"{where}: the record cannot be read ({exc})") from None
-    return PolicyEntry(policy=policy, has_text="text" in record, removed=status == "removed",
+    return PolicyEntry(policy=_cleaned(policy), has_text="text" in record, removed=status == "removed",
                        replaced_by=replaced_by)
 
 
@@ -299,9 +396,150 @@ def _check_record(record: dict, where: str) -> None:
     for key in ("region", "source", "provenance"):
         if record.get(key) is not None and not isinstance(record[key], dict):
             raise _malformed(f"{where}: '{key}' must be a JSON object")
-    unknown = set(record.get("source") or {}) - _SOURCE_KEYS
+    _check_object(record.get("source") or {}, _SOURCE_KEYS, f"{where}: source")
+    _check_object(record.get("region") or {}, _REGION_KEYS, f"{where}: region")
+    region_path = (record.get("region") or {}).get("path")
+    if region_path is not None and not (isinstance(region_path, list)
+                                        and all(isinstance(name, str) for name in region_path)):
+        raise _malformed(f"{where}: region 'path' must be a list of text")
+    if not all(isinstance(v, str) for v in (record.get("provenance") or {}).values()):
+        raise _malformed(f"{where}: 'provenance' must map fields to text")
+
+
+def _check_object(value: dict, keys: set[str], where: str) -> None:
+    """Only known keys, each text or null (but a region's path, a list checked apart)."""
+    unknown = set(value) - keys
     if unknown:
-        raise _malformed(f"{where}: unknown source fields {sorted(unknown)}")
+        raise _malformed(f"{where}: unknown fields {sorted(unknown)}")
+    for key, item in value.items():
+        if item is not None and not isinstance(item, str) and not (keys is _REGION_KEYS and key == "path"):
+            raise _malformed(f"{where}: '{key}' must be text or null")
+
+
+# --- the values of each record, checked as ingest checks what it reads ----------------------
+
+
+def _cleaned(policy: Policy) -> Policy:
+    """The record with control characters out of its one-line fields, and no source path.
+
+    A path in a backup names a file of another machine, or any file at all in a crafted
+    one: a restored policy gets an original file only when this server ingests it.
+    """
+    region = policy.region
+    return dataclasses.replace(
+        policy, title=one_line(policy.title), text=_clean_text(policy.text),
+        **{key: _optional_line(getattr(policy, key)) for key in _OPTIONAL_STRINGS},
+        region=Region(code=one_line(region.code), name=one_line(region.name), path=_lines(region.path)),
+        topics=_lines(policy.topics), industries=_lines(policy.industries),
+        source=SourceFile(path=None, format=one_line(policy.source.format or ""),
+                          sha256=one_line(policy.source.sha256 or "")))
+
+
+def _optional_line(value: str | None) -> str | None:
+    return (one_line(value) or None) if value is not None else None
+
+
+def _lines(values: list[str]) -> list[str]:
+    return [line for line in map(one_line, values) if line]
+
+
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _clean_text(text: str) -> str:
+    """The body text with its line breaks as ``\\n`` and no other control characters but tabs.
+
+    >>> _clean_text("第一条\\r\\n第二条\\x00\\t完")
+    '第一条\\n第二条\\t完'
+    """
+    return _TEXT_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _split_failing(entries: list[PolicyEntry]) -> tuple[list[PolicyEntry], list[dict]]:
+    """The entries that pass the value checks, and ``{"id", "error"}`` for those that do not."""
+    accepted, failed = [], []
+    for entry in entries:
+        problems = record_problems(entry.policy)
+        if problems:
+            failed.append({"id": entry.policy.id, "error": "; ".join(problems)})
+        else:
+            accepted.append(entry)
+    return accepted, failed
+
+
+def record_problems(policy: Policy) -> list[str]:
+    """Why a (cleaned) policy record cannot be imported; empty when it can."""
+    problems = [*_length_problems(policy), *_date_problems(policy), *_tag_problems(policy),
+                *_region_problems(policy.region), *_source_problems(policy.source),
+                *_provenance_problems(policy.provenance)]
+    if policy.level is not None and policy.level not in LEVELS:
+        problems.append(f"level {_shown(policy.level)} is not one of {', '.join(LEVELS)}")
+    text_problem = unindexable_reason(policy)
+    if text_problem:
+        problems.append(text_problem)
+    return problems
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A value quoted for a message, cut short when long."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def _length_problems(policy: Policy) -> list[str]:
+    problems = []
+    for key, limit in MAX_FIELD_CHARS.items():
+        value = getattr(policy, key) or ""
+        if len(value) > limit:
+            problems.append(f"{key} is {len(value):,} characters long, over the {limit:,} allowed")
+    return problems
+
+
+def _date_problems(policy: Policy) -> list[str]:
+    problems = []
+    for key in _DATE_FIELDS:
+        value = getattr(policy, key)
+        if value is not None and parse_chinese_date(value) != value:
+            problems.append(f"{key} {_shown(value)} is not a date as YYYY-MM-DD (1900-2099)")
+    return problems
+
+
+def _tag_problems(policy: Policy) -> list[str]:
+    problems = []
+    for key in ("topics", "industries"):
+        values = getattr(policy, key)
+        if len(values) > MAX_TAGS:
+            problems.append(f"{key} has {len(values):,} entries, over the {MAX_TAGS} allowed")
+        if any(len(v) > MAX_TAG_CHARS for v in values):
+            problems.append(f"{key} has an entry over {MAX_TAG_CHARS} characters")
+    return problems
+
+
+def _region_problems(region: Region) -> list[str]:
+    problems = []
+    if region.code and not _DIVISION_CODE.fullmatch(region.code):
+        problems.append(f"region code {_shown(region.code)} is not six digits")
+    if len(region.path) > len(DIVISION_KINDS):
+        problems.append(f"region path has {len(region.path):,} names, over the {len(DIVISION_KINDS)} "
+                        f"of a {'/'.join(DIVISION_KINDS)}")
+    if any(len(name) > MAX_REGION_NAME_CHARS for name in [region.name, *region.path]):
+        problems.append(f"region has a name over {MAX_REGION_NAME_CHARS} characters")
+    return problems
+
+
+def _source_problems(source: SourceFile) -> list[str]:
+    problems = []
+    if source.format and source.format not in SOURCE_FORMATS:
+        problems.append(f"source format {_shown(source.format)} is not one of {', '.join(SOURCE_FORMATS)}")
+    if source.sha256 and not _SHA256.fullmatch(source.sha256):
+        problems.append(f"source sha256 {_shown(source.sha256)} is not 64 hexadecimal digits")
+    return problems
+
+
+def _provenance_problems(provenance: dict[str, str]) -> list[str]:
+    known = {f.name for f in dataclasses.fields(Policy)}
+    if all(key in known and value in _PROVENANCES for key, value in provenance.items()):
+        return []
+    return [f"provenance must map policy fields to one of {', '.join(_PROVENANCES)}"]
 
 
 def _refuse_duplicates(entries: list[PolicyEntry], where: str) -> None:
@@ -339,11 +577,14 @@ def import_backup(backup: Backup, data_dir: Path, *, replace: bool = False, wait
     Policies the directory lacks are added (indexed when active). Policies it has
     keep their record, unless ``replace``: then the backup's record and status win.
     Removals, replacements, aliases and saved searches are restored as the backup
-    has them. Importing the same backup again changes nothing.
+    has them. Importing the same backup again changes nothing. Records that failed the
+    checks (``backup.failed``) are not written; the report lists them under ``failed``,
+    with any policy recovery had to set aside.
     """
-    report = ImportReport(exported_at=backup.exported_at)
+    report = ImportReport(exported_at=backup.exported_at, failed=list(backup.failed))
     with PolicyWriter(Path(data_dir), wait=wait, on_wait=on_wait) as writer:
         report.recovered = writer.recovered
+        report.failed += writer.set_aside
         with writer.transaction():
             for entry in backup.policies:
                 _restore_policy(writer, entry, replace, report)
@@ -353,6 +594,8 @@ def import_backup(backup: Backup, data_dir: Path, *, replace: bool = False, wait
                 report.saved_searches += writer.catalog.put_saved_search(search_id, params)
             if report.changes:
                 writer.catalog.log(None, "imported", backup.path, None, report.summary())
+            for failure in backup.failed:
+                writer.catalog.log(None, "failed", backup.path, failure["id"], f"not imported: {failure['error']}")
         writer.commit()
     return report
 
@@ -366,7 +609,9 @@ def _restore_policy(writer: PolicyWriter, entry: PolicyEntry, replace: bool, rep
         report.removed += entry.removed
         report.without_text += not entry.has_text
         return
-    wanted = entry.policy if entry.has_text else _with_text(entry.policy, current.text)
+    # this server's own file stays the source: a backup's path is never taken over
+    wanted = dataclasses.replace(entry.policy, text=entry.policy.text if entry.has_text else current.text,
+                                 source=current.source)
     status = catalog.policy_status(entry.policy.id)
     status_differs = not _same_status(status, entry)
     if replace and (status_differs or not _same_record(current, wanted)):
@@ -393,10 +638,6 @@ def _restore_alias(writer: PolicyWriter, old_id: str, new_id: str, report: Impor
     if writer.catalog.resolve_alias(old_id) != new_id:
         writer.alias(old_id, new_id)
         report.aliases += 1
-
-
-def _with_text(policy: Policy, text: str) -> Policy:
-    return Policy.from_dict({**policy.to_dict(), "text": text})
 
 
 def _same_record(a: Policy, b: Policy) -> bool:

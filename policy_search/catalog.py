@@ -270,3 +270,16 @@ class Catalog:
                 "batches": batches[0], "last_ingest": batches[1]}
         data.update({name: dict(counter.most_common()) for name, counter in spreads.items()})
         return data
+
+    # --- policies the index cannot take (see PolicyWriter._recover) ------------------
+
+    def set_aside(self, policy_id: str, reason: str) -> None:
+        """Stop retrying a policy: its row marked ``pending=2`` (neither pending nor indexed), the
+        reason logged as 'failed'. Writing the policy again makes it pending, and so tried, again."""
+        with self.conn:
+            self.conn.execute("UPDATE policies SET pending=2 WHERE id=?", (policy_id,))
+            self.log(None, "failed", None, policy_id, reason)
+
+    def set_aside_ids(self) -> set[str]:
+        """Policies set aside because the index could not take them."""
+        return {r[0] for r in self.conn.execute("SELECT id FROM policies WHERE pending=2")}

@@ -42,11 +42,36 @@ class FriendlyGroup(click.Group):
                   "run again with POLICY_SEARCH_DEBUG=1 to see the details, and report them")
 
 
-def _fail(message: str, hint: str | None) -> None:
+def _fail(message: str, hint: str | None, status: int = 1) -> None:
     click.echo(f"Error: {message}", err=True)
     if hint:
         click.echo(f"Hint: {hint}", err=True)
-    sys.exit(1)
+    sys.exit(status)
+
+
+def _checked_base_url(ctx, param, value):
+    """--base-url as it is read: an unusable address is a usage error (exit 2) with a hint."""
+    from .links import check_base_url
+
+    if not (value or "").strip():
+        return None
+    try:
+        return check_base_url(value)
+    except PolicySearchError as exc:
+        _fail(f"--base-url: {exc.message}", exc.hint, status=2)
+
+
+def _checked_allowed_hosts(ctx, param, value):
+    """--allowed-hosts as it is read: the host list, or a usage error (exit 2) with a hint."""
+    from .links import parse_allowed_hosts
+
+    if not (value or "").strip():
+        return None
+    try:
+        parse_allowed_hosts(value)
+    except PolicySearchError as exc:
+        _fail(f"--allowed-hosts: {exc.message}", exc.hint, status=2)
+    return value
 
 
 def _emit_json(data) -> None:
@@ -159,6 +184,8 @@ def search(obj, query, limit, page, level, region, applies_to, topic, industry, 
             click.echo(f"   {meta}")
         click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
     click.echo(f"-- {result.total} policies, page {result.page} of {result.pages}")
+    if result.partial:
+        click.echo("-- the query ran out of time: this answer is partial; fewer words or phrases help")
     for name, counts in result.facets.items():
         if counts:
             shown = ", ".join(f"{_level_label(k) if name == 'level' else k} {n}"
@@ -346,7 +373,7 @@ def _filter_options(func):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The booklet file to write: .html (prints from any browser) or .pdf (needs chromium).")
 @click.option("--title", default=None, help="Title on the cover.")
-@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None,
+@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None, callback=_checked_base_url,
               help="Public address printed in the links [env POLICY_SEARCH_BASE_URL].")
 @click.pass_obj
 def booklet(obj, topic, level, applies_to, in_force, output, title, base_url):
@@ -370,7 +397,7 @@ def booklet(obj, topic, level, applies_to, in_force, output, title, base_url):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The image to write: FILE.png or FILE.svg.")
 @click.option("--size", default=None, type=int, help="PNG pixels per module (2 to 40; default 8).")
-@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None,
+@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None, callback=_checked_base_url,
               help="Public address encoded in the code [env POLICY_SEARCH_BASE_URL].")
 @click.pass_obj
 def qr(obj, policy_id, words, topic, level, applies_to, in_force, industry, region, output, size,
@@ -438,16 +465,27 @@ def links_check(obj, as_json):
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Threads answering requests.")
-@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None,
+@click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None, callback=_checked_base_url,
               help="Public address for permanent links [env POLICY_SEARCH_BASE_URL].")
+@click.option("--allowed-hosts", envvar="POLICY_SEARCH_ALLOWED_HOSTS", default=None,
+              callback=_checked_allowed_hosts,
+              help="Host names (or host:port) to answer, comma-separated [env POLICY_SEARCH_ALLOWED_HOSTS; "
+                   "default without --base-url: --host and localhost; with it: any].")
 @click.pass_obj
-def serve(obj, host, port, workers, base_url):
+def serve(obj, host, port, workers, base_url, allowed_hosts):
     """Serve the web pages and the JSON API (waitress, a production WSGI server)."""
     import waitress
     from web import create_app
     from web.context import service
 
-    app = create_app({"DATA_DIR": str(obj["data_dir"]), "BASE_URL": base_url})
+    from .links import LOCAL_HOSTS
+
+    if not allowed_hosts and not base_url:  # links follow the Host header: only local names and --host
+        allowed_hosts = ",".join(dict.fromkeys([*LOCAL_HOSTS, host]))
+        click.echo(f"No --base-url: links use the request's host; answering only {allowed_hosts} "
+                   "(see --allowed-hosts).", err=True)
+    app = create_app({"DATA_DIR": str(obj["data_dir"]), "BASE_URL": base_url,
+                      "ALLOWED_HOSTS": allowed_hosts})
     with app.app_context():  # open the index once, now: no index fails here, with a hint
         count = service().stats()["indexed"]
     click.echo(f"Serving {count} policies from {obj['data_dir']} on http://{host}:{port}/ "
@@ -489,6 +527,9 @@ def import_catalog(obj, file, replace, wait, as_json):
 
     Policies already in the data directory keep their record (a re-ingested file is
     at least as new as the backup) unless --replace. Importing twice changes nothing.
+    Every record is checked as ingest checks its files; one that fails is left out and
+    listed (exit code 1, the rest are in). Paths in the backup are not trusted: ingest
+    the source files to offer their downloads again.
     """
     from .backup import import_backup, read_backup
     from .writer import wait_message_to
@@ -498,7 +539,9 @@ def import_catalog(obj, file, replace, wait, as_json):
                            on_wait=wait_message_to(sys.stderr))
     if as_json:
         _emit_json(report.to_dict())
-        return
+        sys.exit(report.exit_code)
+    for failure in report.failed:
+        click.echo(f"FAILED  {failure['id']}: {failure['error']}", err=True)
     if report.recovered:
         click.echo(f"Recovered {report.recovered} policies left pending by an interrupted run.")
     click.echo(f"Imported {file} (exported {backup.exported_at or 'at an unknown time'}): {report.summary()}")
@@ -506,6 +549,7 @@ def import_catalog(obj, file, replace, wait, as_json):
         its = "its" if report.without_text == 1 else "their"
         click.echo(f"Note: {report.without_text} of them came without {its} text (an export made with "
                    f"--no-text); ingest {its} source files to restore it.", err=True)
+    sys.exit(report.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,12 +11,20 @@ index generation) and computes the same BM25F with coordination as Whoosh's
     coordinated = (Σ scores + (m − 1) / (T − scale)²) · (T − 1) / T
 
 with ``m`` the matched sub-queries of a document and ``T`` all of them. Facet
-counts and filters become boolean masks over document numbers.
+counts and filters become boolean masks over document numbers, and date order a
+permutation of them made once per generation.
+
+Several threads use one Snapshot at once. Whoosh's readers are not safe to share
+(a read seeks and reads one file), so every call into Whoosh holds the Snapshot's
+``reading`` lock for that one call, and each cache entry is made under it once (a
+thread re-checks the cache after taking the lock). The arithmetic and the caches
+themselves are read without a lock.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -26,6 +34,9 @@ from .fold import fold
 BM25_B = 0.75
 #: Upper bound of the postings cache, in array bytes.
 CACHE_BYTES = 96 * 2**20
+#: Upper bound of the postings and idf caches, in terms (a term not in the index costs no bytes,
+#: so a stream of made-up words is bounded by this).
+CACHE_TERMS = 100_000
 #: Upper bound of the folded-text cache, in characters.
 FOLDED_CACHE_CHARS = 32 * 2**20
 #: What may stand between two words that count as side by side (a stop word, a comma): one character.
@@ -45,24 +56,34 @@ class WeightedTerm:
 
 
 class Snapshot:
-    """Arrays of one index generation: lengths, live documents, cached postings and masks."""
+    """Arrays of one index generation: lengths, live documents, cached postings and masks.
 
-    def __init__(self, searcher, text_fields: list[str], k1: float):
+    ``reading`` is the lock held around each call into the searcher (pass the one other
+    users of the same searcher hold; by default the Snapshot makes its own).
+    """
+
+    def __init__(self, searcher, text_fields: list[str], k1: float, reading: threading.RLock | None = None):
         self.searcher = searcher
         self.k1 = k1
-        reader = searcher.reader()
-        self.leaves = list(reader.leaf_readers())
-        self.doc_count = reader.doc_count_all()
-        self.live = np.zeros(self.doc_count, bool)
-        self.live[list(reader.all_doc_ids())] = True
-        self.lengths = {f: self._field_lengths(reader, f) for f in text_fields}
-        self.avg_length = {f: searcher.avg_field_length(f) or 1.0 for f in text_fields}
+        self.reading = reading or threading.RLock()
+        with self.reading:
+            reader = searcher.reader()
+            self.leaves = list(reader.leaf_readers())
+            self.doc_count = reader.doc_count_all()
+            self.live = np.zeros(self.doc_count, bool)
+            self.live[list(reader.all_doc_ids())] = True
+            self.lengths = {f: self._field_lengths(reader, f) for f in text_fields}
+            self.avg_length = {f: searcher.avg_field_length(f) or 1.0 for f in text_fields}
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._idf: dict[tuple[str, str], float] = {}
         self._masks: dict[object, np.ndarray] = {}
+        self._values: dict[str, tuple[list[str], np.ndarray]] = {}  # one per facet field, never dropped
         self._cached_bytes = 0
         self._folded: dict[int, str] = {}
+        self._titles: dict[int, str] = {}
         self._stored: dict[int, dict] = {}
         self._folded_chars = 0
+        self._by_date: np.ndarray | None = None
         self._lock = threading.Lock()
 
     def _field_lengths(self, reader, field: str) -> np.ndarray:
@@ -77,36 +98,64 @@ class Snapshot:
         found = self._postings.get(key)
         if found is not None:
             return found
-        ids, weights = [], []
-        for leaf, offset in self.leaves:
-            if (field, text) not in leaf:
-                continue
-            _read_postings(leaf.postings(field, text), offset, ids, weights)
+        with self.reading:
+            found = self._postings.get(key)
+            if found is not None:  # read by another thread while this one waited
+                return found
+            ids, weights = [], []
+            for leaf, offset in self.leaves:
+                if (field, text) not in leaf:
+                    continue
+                _read_postings(leaf.postings(field, text), offset, ids, weights)
         found = (np.concatenate(ids).astype(np.int32), np.concatenate(weights)) if ids else _EMPTY
         with self._lock:
             size = found[0].nbytes + found[1].nbytes
-            if self._cached_bytes + size > CACHE_BYTES:
+            if self._cached_bytes + size > CACHE_BYTES or len(self._postings) >= CACHE_TERMS:
                 self._postings.clear()
                 self._cached_bytes = 0
             self._postings[key] = found
             self._cached_bytes += size
         return found
 
-    def folded_body(self, docnum: int, body: str) -> str:
-        """The folded text of a document's body, kept for the life of the generation (bounded)."""
+    def folded_body(self, docnum: int, body: str | None = None) -> str:
+        """The folded text of a document's body, kept for the life of the generation (bounded).
+
+        Without ``body`` the stored fields are read only when the cache misses.
+        """
         found = self._folded.get(docnum)
         if found is None:
-            found = fold(body)
-            with self._lock:
-                if self._folded_chars + len(found) > FOLDED_CACHE_CHARS:
-                    self._folded.clear()
-                    self._folded_chars = 0
-                self._folded[docnum] = found
-                self._folded_chars += len(found)
+            found = fold(self.stored(docnum).get("body", "") if body is None else body)
+            self._keep_folded(self._folded, docnum, found)
         return found
 
+    def folded_title(self, docnum: int) -> str:
+        """The folded title of a document, cached like the bodies."""
+        found = self._titles.get(docnum)
+        if found is None:
+            found = fold(self.stored(docnum).get("title", ""))
+            self._keep_folded(self._titles, docnum, found)
+        return found
+
+    def _keep_folded(self, cache: dict[int, str], docnum: int, text: str) -> None:
+        with self._lock:
+            if self._folded_chars + len(text) > FOLDED_CACHE_CHARS:
+                self._folded.clear()
+                self._titles.clear()
+                self._folded_chars = 0
+            cache[docnum] = text
+            self._folded_chars += len(text)
+
     def idf(self, field: str, text: str) -> float:
-        return self.searcher.idf(field, text)
+        """Whoosh's idf of a term in this generation, cached."""
+        key = (field, text)
+        found = self._idf.get(key)
+        if found is None:
+            with self.reading:
+                found = self.searcher.idf(field, text)
+            if len(self._idf) >= CACHE_TERMS:
+                self._idf.clear()
+            self._idf[key] = found
+        return found
 
     # --- scoring ---------------------------------------------------------------
 
@@ -130,6 +179,13 @@ class Snapshot:
             matched[ids] += 1
         return scores, matched
 
+    def any_of(self, terms: list[WeightedTerm]) -> np.ndarray:
+        """Documents holding at least one of the terms (what an OR of them matches, unscored)."""
+        out = np.zeros(self.doc_count, bool)
+        for term in terms:
+            out[self.postings(term.field, term.text)[0]] = True
+        return out
+
     def _term_scores(self, term: WeightedTerm, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
         lengths = self.lengths.get(term.field)
         if lengths is None:  # a field without lengths (ID, KEYWORD): Whoosh scores the weight
@@ -147,15 +203,19 @@ class Snapshot:
         return out
 
     def add_adjacent_pairs(self, scores: np.ndarray, matched: np.ndarray, field: str,
-                           pairs: list[tuple[str, str]], texts: dict[int, str], boost: float) -> None:
+                           pairs: list[tuple[str, str]], texts: dict[int, str], boost: float,
+                           stop: Callable[[], bool] | None = None) -> None:
         """Score the pairs of query words standing side by side in the (folded) ``texts``.
 
         As Whoosh's ``Phrase([a, b], slop=1)`` on ``field``: the two words' scores,
         counted as two more matching terms. Side by side is read off the text (``a`` then ``b``
-        with nothing between), which is what adjacent word positions mean.
+        with nothing between), which is what adjacent word positions mean. ``stop``, asked
+        before each pair, ends the work early when it answers True.
         """
         docs = sorted(texts)
         for first, second in pairs:
+            if stop is not None and stop():
+                return
             together = np.array([d for d in docs if side_by_side(texts[d], first, second)], np.int64)
             if not len(together):
                 continue
@@ -170,11 +230,17 @@ class Snapshot:
             scores[together] += boost * bonus
             matched[together] += 2
 
-    def stored(self, docnum: int) -> dict:
-        """The stored fields of a document, kept for the life of the generation (bounded)."""
+    def stored(self, docnum: int, keep: bool = True) -> dict:
+        """The stored fields of a document, kept for the life of the generation (bounded).
+
+        ``keep=False`` reads them without keeping them (long lists read once).
+        """
         found = self._stored.get(docnum)
         if found is None:
-            found = self.searcher.stored_fields(docnum)
+            with self.reading:
+                found = self.searcher.stored_fields(docnum)
+            if not keep:
+                return found
             with self._lock:
                 if len(self._stored) >= STORED_CACHE_DOCS:
                     self._stored.clear()
@@ -193,27 +259,68 @@ class Snapshot:
         """Documents matching a Whoosh (filter) query, cached by ``key``."""
         found = self._masks.get(key)
         if found is None:
-            found = np.zeros(self.doc_count, bool)
-            found[list(self.searcher.docs_for_query(whoosh_query))] = True
-            found &= self.live
-            with self._lock:
-                if len(self._masks) > 512:
-                    self._masks.clear()
-                self._masks[key] = found
+            with self.reading:
+                found = self._masks.get(key)
+                if found is not None:
+                    return found
+                found = np.zeros(self.doc_count, bool)
+                found[list(self.searcher.docs_for_query(whoosh_query))] = True
+                found &= self.live
+                self.keep_mask(key, found)
         return found
+
+    def cached_mask(self, key):
+        """A mask (or other value) kept earlier with :meth:`keep_mask`, or None."""
+        return self._masks.get(key)
+
+    def keep_mask(self, key, mask) -> None:
+        """Keep a mask, or another value made from the arrays, for the life of the generation
+        (at most 512 of them)."""
+        with self._lock:
+            if len(self._masks) > 512:
+                self._masks.clear()
+            self._masks[key] = mask
 
     def value_masks(self, field: str) -> tuple[list[str], np.ndarray]:
         """Every indexed value of a keyword field and, row by row, the documents holding it."""
-        found = self._masks.get(("values", field))
+        found = self._values.get(field)
         if found is None:
-            values = [_text(v) for v in self.searcher.reader().lexicon(field)]
-            matrix = np.zeros((len(values), self.doc_count), bool)
-            for row, value in enumerate(values):
-                matrix[row, self.postings(field, value)[0]] = True
-            found = (values, matrix & self.live)
-            with self._lock:
-                self._masks[("values", field)] = found
+            with self.reading:
+                found = self._values.get(field)
+                if found is not None:
+                    return found
+                values = [_text(v) for v in self.searcher.reader().lexicon(field)]
+                matrix = np.zeros((len(values), self.doc_count), bool)
+                for row, value in enumerate(values):
+                    matrix[row, self.postings(field, value)[0]] = True
+                found = (values, matrix & self.live)
+                self._values[field] = found
         return found
+
+    # --- date order ------------------------------------------------------------------
+
+    def newest_first(self, mask: np.ndarray) -> np.ndarray:
+        """The documents of ``mask``, newest written date first (ties: the later-added first).
+
+        The order Whoosh's ``sortedby="written_date", reverse=True`` gives: its collector sorts
+        (date, document number) pairs in reverse, so a policy without a date comes last.
+        """
+        order = self.date_order()
+        return order[mask[order]]
+
+    def date_order(self) -> np.ndarray:
+        """Every document number, newest first (made once per generation)."""
+        if self._by_date is None:
+            with self.reading:
+                if self._by_date is None:
+                    keys: list[bytes] = []
+                    for leaf, _ in self.leaves:
+                        column = leaf.column_reader("written_date", translate=False)
+                        keys += [column.sort_key(d) or b"" for d in range(leaf.doc_count_all())]
+                    _, rank = np.unique(np.array(keys, dtype=object), return_inverse=True)
+                    docs = np.arange(self.doc_count)
+                    self._by_date = np.lexsort((-docs, -rank.reshape(-1)))
+        return self._by_date
 
 
 def _read_postings(matcher, offset: int, ids: list, weights: list) -> None:

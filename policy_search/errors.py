@@ -45,6 +45,15 @@ class QueryError(PolicySearchError):
     """The query cannot be run as given (too long, malformed filter ...)."""
 
 
+class ServiceBusyError(PolicySearchError):
+    """Too many heavy queries are running to start this one within its time budget.
+
+    ``retry_after`` is the number of seconds to tell the client to wait (the web's ``Retry-After``).
+    """
+
+    retry_after = 2
+
+
 class DocumentError(PolicySearchError):
     """A source file cannot be turned into a policy; the message says why."""
 

@@ -9,6 +9,11 @@ LEVELS = ("central", "provincial", "municipal", "county")
 LEVEL_NAMES_ZH = {"central": "中央", "provincial": "省级", "municipal": "市级", "county": "区县级"}
 ALL_INDUSTRIES = "不限行业"
 VALIDITY_STATUSES = ("in_force", "expired", "unknown")
+#: A policy's text over this many characters is refused (by ingest, import and the writer):
+#: indexing it would hold the writer for minutes.
+MAX_TEXT_CHARS = 5_000_000
+#: The ``source.format`` values ingest writes (the parsers of indexer/parsers).
+SOURCE_FORMATS = ("pdf", "docx", "html", "txt", "md", "tsv", "jsonl")
 
 
 def validity_status(valid_until: str | None, today: datetime.date | None = None) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
+from collections import OrderedDict
 
 import qrcode
 from qrcode.image.pure import PyPNGImage
@@ -19,6 +21,8 @@ QUIET_ZONE = 4
 DEFAULT_BOX = 8
 MIN_BOX, MAX_BOX = 2, 40
 FORMATS = ("png", "svg")
+#: Images :func:`cached_qr_image` keeps: a few KB each for a link of ordinary length.
+CACHED_IMAGES = 512
 
 
 def _code(text: str, factory, box_size: int) -> qrcode.QRCode:
@@ -53,6 +57,43 @@ def qr_image(text: str, fmt: str, box_size: int = DEFAULT_BOX) -> bytes:
     if fmt == "svg":
         return qr_svg(text)
     raise ConfigurationError(f"unknown QR format {fmt!r}", hint="use a .png or .svg file name")
+
+
+class _ImageCache:
+    """The images rendered last, shared by a server's threads; one rendering at a time.
+
+    Rendering is pure Python and holds the interpreter lock anyway, so one at a
+    time costs no throughput, and it bounds what a flood of code requests can take
+    from the searches to one thread's share. An image asked for while it is being
+    rendered waits for it instead of being rendered again.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._images: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, render) -> bytes:
+        """The image of ``key``, calling ``render()`` only when it is not kept."""
+        with self._lock:
+            image = self._images.get(key)
+            if image is not None:
+                self._images.move_to_end(key)
+                return image
+            image = render()
+            self._images[key] = image
+            if len(self._images) > self.capacity:
+                self._images.popitem(last=False)
+            return image
+
+
+_images = _ImageCache(CACHED_IMAGES)
+
+
+def cached_qr_image(text: str, fmt: str, box_size: int = DEFAULT_BOX) -> bytes:
+    """:func:`qr_image`, rendered once per link, format and size, then kept (the web's codes)."""
+    key = (text, fmt, box_size if fmt == "png" else None)  # an SVG has no pixel size
+    return _images.get(key, lambda: qr_image(text, fmt, box_size))
 
 
 def etag(text: str, fmt: str, box_size: int = DEFAULT_BOX) -> str:

@@ -21,6 +21,9 @@ SETTINGS = (
             "Directory holding everything the program writes: the index, the catalog, the lock."),
     Setting("base_url", "POLICY_SEARCH_BASE_URL", "",
             "Public address of the web service, used in permanent links and QR codes."),
+    Setting("allowed_hosts", "POLICY_SEARCH_ALLOWED_HOSTS", "",
+            "Host names (or host:port) the web service answers when no base URL is set, "
+            "comma-separated; default: the address it listens on and localhost."),
 )
 
 

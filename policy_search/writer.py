@@ -4,7 +4,10 @@ One writer at a time holds ``ingest.lock``. Every change goes to the catalog
 first, marked pending; then the Whoosh writer commits; then the catalog marks
 the rows indexed. Opening a writer first *recovers*: whatever a killed run left
 pending, or any disagreement between catalog and index, is redone from the
-catalog, so the next run always completes what the last one started.
+catalog, so the next run always completes what the last one started. A policy
+the index cannot take (its text over the limit, or the analyser failing on it)
+is set aside instead of blocking every later writer: no longer pending, the
+reason in the history, tried again only when the policy is written anew.
 """
 from __future__ import annotations
 
@@ -18,8 +21,8 @@ from whoosh.writing import IndexWriter
 
 from . import failpoints
 from .catalog import Catalog
-from .errors import IndexLockedError
-from .models import Policy
+from .errors import DocumentError, IndexLockedError
+from .models import MAX_TEXT_CHARS, Policy
 from .schema import policy_to_fields
 from .settings import DataPaths
 from .store import open_or_create_index
@@ -49,6 +52,8 @@ class PolicyWriter:
         #: twice in one batch (two files, one policy) would be indexed twice.
         self._pending: dict[str, dict] = {}
         self.recovered = 0
+        #: Policies recovery set aside because the index cannot take them: ``{"id", "error"}``.
+        self.set_aside: list[dict] = []
 
     # --- session ----------------------------------------------------------------
 
@@ -105,6 +110,9 @@ class PolicyWriter:
 
     def put(self, policy: Policy) -> str:
         """Add or replace a policy; returns 'added', 'updated' or 'unchanged'."""
+        problem = unindexable_reason(policy)
+        if problem:
+            raise DocumentError(f"policy {policy.id}: {problem}", hint="split the document into its parts")
         old = self.catalog.get_policy(policy.id)
         status = self.catalog.policy_status(policy.id)
         if (old is not None and status["status"] == "active"
@@ -168,8 +176,22 @@ class PolicyWriter:
     # --- recovery -------------------------------------------------------------------
 
     def _recover(self) -> int:
-        """Bring the index in line with the catalog; returns how many policies were redone."""
-        active = self.catalog.active_ids()
+        """Bring the index in line with the catalog; returns how many policies were redone.
+
+        Each pass either completes or sets one policy aside (see :meth:`_set_aside`), so
+        recovery ends after at most one pass per out-of-step policy.
+        """
+        while True:
+            try:
+                return self._redo_out_of_step()
+            except _Unindexable as failure:
+                self._discard_index_changes()
+                self._set_aside(failure.policy_id, failure.reason)
+
+    def _redo_out_of_step(self) -> int:
+        """One recovery pass: every pending, missing, stale or doubled id redone from the catalog."""
+        set_aside = self.catalog.set_aside_ids()
+        active = self.catalog.active_ids() - set_aside
         with self._index.searcher() as searcher:
             indexed = set(searcher.lexicon("id"))
             indexed = {term.decode("utf-8") if isinstance(term, bytes) else term for term in indexed}
@@ -179,14 +201,58 @@ class PolicyWriter:
             return 0
         writer = self._index_writer()
         for policy_id in sorted(redo):
-            policy = self.catalog.get_policy(policy_id) if policy_id in active else None
-            if policy is not None:
-                _replace_document(writer, policy_to_fields(policy))
+            if policy_id in active:
+                self._reindex(writer, policy_id)
             else:
                 writer.delete_by_term("id", policy_id)
-            self._touched.append(policy_id)
+            if policy_id not in set_aside:  # a set-aside row keeps its mark: marked indexed, it would be retried
+                self._touched.append(policy_id)
         self.commit()
         return len(redo)
+
+    def _reindex(self, writer: IndexWriter, policy_id: str) -> None:
+        """Index a policy again from its catalog record; raises :class:`_Unindexable` when it cannot be."""
+        try:
+            policy = self.catalog.get_policy(policy_id)
+            problem = unindexable_reason(policy) if policy is not None else "its catalog record is missing"
+            if problem is None:
+                _replace_document(writer, policy_to_fields(policy))
+        except Exception as exc:  # any failure of this one record must not block every later writer
+            raise _Unindexable(policy_id, f"could not be indexed ({type(exc).__name__}: {exc})") from exc
+        if problem is not None:
+            raise _Unindexable(policy_id, problem)
+
+    def _discard_index_changes(self) -> None:
+        """Drop what the current pass wrote to the index (a failed document may leave it half-added)."""
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+        self._pending = {}
+        self._touched = []
+
+    def _set_aside(self, policy_id: str, reason: str) -> None:
+        """Stop retrying a policy the index cannot take; the history and :attr:`set_aside` say why."""
+        self.catalog.set_aside(policy_id, f"set aside, not indexed: {reason}")
+        self.set_aside.append({"id": policy_id, "error": reason})
+
+
+class _Unindexable(Exception):
+    """A policy recovery cannot index; it is set aside and the pass starts again."""
+
+    def __init__(self, policy_id: str, reason: str):
+        super().__init__(reason)
+        self.policy_id, self.reason = policy_id, reason
+
+
+def unindexable_reason(policy: Policy) -> str | None:
+    """Why a policy must not reach the index (its text over the limit), or None.
+
+    >>> unindexable_reason(Policy(id="a", title="t", text="x" * (MAX_TEXT_CHARS + 1)))
+    'its text is over 5,000,000 characters'
+    """
+    if len(policy.text) > MAX_TEXT_CHARS:
+        return f"its text is over {MAX_TEXT_CHARS:,} characters"
+    return None
 
 
 def _replace_document(writer, fields: dict) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from policy_search.links import public_http_url
+
 from .context import service
 from .links import policy_url
 from .openapi import openapi_document
@@ -24,6 +26,7 @@ def policy(pid: str):
     data = view.to_dict()
     data["source"] = {"format": view.policy.source.format, "sha256": view.policy.source.sha256}
     data.pop("provenance", None)
+    data["url"] = public_http_url(view.policy.url)  # only an http(s) address leaves as a link
     data["link"] = policy_url(view.policy.id)
     return jsonify(data)
 

@@ -5,23 +5,28 @@ import threading
 
 from flask import Flask
 
+from policy_search.links import check_base_url
 from policy_search.search import SearchService
 from policy_search.settings import resolve_data_dir
 
-from . import api, errors, labels, pages, policy_pages, saved, security
+from . import api, errors, hosts, labels, pages, policy_pages, saved, security
 
 
 def create_app(config: dict | None = None) -> Flask:
     """A new app over one data directory.
 
-    ``config`` keys: ``DATA_DIR`` (default: $POLICY_SEARCH_DATA_DIR or ./var) and
-    ``BASE_URL`` (the public address for permanent links; default: the request's host).
-    The app only reads the index: ingestion is the CLI's.
+    ``config`` keys: ``DATA_DIR`` (default: $POLICY_SEARCH_DATA_DIR or ./var),
+    ``BASE_URL`` (the public address for permanent links; default: the request's host)
+    and ``ALLOWED_HOSTS`` (host names or host:port the app answers, a list or a
+    comma-separated string; default: any well-formed host with a BASE_URL, else
+    localhost, 127.0.0.1 and ::1 only; see :mod:`web.hosts`). A bad BASE_URL or
+    ALLOWED_HOSTS is a ConfigurationError. The app only reads the index: ingestion is the CLI's.
     """
     app = Flask(__name__)
-    app.config.update(DATA_DIR=None, BASE_URL=None, JSON_SORT_KEYS=False)
+    app.config.update(DATA_DIR=None, BASE_URL=None, ALLOWED_HOSTS=None, JSON_SORT_KEYS=False)
     app.config.update(config or {})
     app.config["DATA_DIR"] = str(resolve_data_dir(app.config["DATA_DIR"]))
+    app.config["BASE_URL"] = check_base_url(app.config["BASE_URL"]) if app.config["BASE_URL"] else None
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.url_map.merge_slashes = False  # "/api/policies//x" is an unknown id (404), not a redirect
@@ -30,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(level_name=labels.level_name, status_name=labels.status_name)
     errors.register(app)
+    hosts.register(app)
     security.register(app)
     return app
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
+from flask.globals import request_ctx
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from policy_search.errors import (IndexMissingError, PolicyNotFoundError, PolicySearchError,
                                   QueryError, SavedSearchNotFoundError)
+from policy_search.errors import ServiceBusyError
 
 from .params import BadParameter
 
@@ -34,8 +37,22 @@ def error_response(status: int, message: str, code: str | None = None, param: st
         if param:
             body["parameter"] = param
         return jsonify(error=body), status
+    if request_ctx.url_adapter is None:
+        return _bare_error_page(status, message), status
     return render_template("error.html", status=status, headline=HEADLINES.get(status, "出错了"),
                            message=message), status
+
+
+def _bare_error_page(status: int, message: str) -> str:
+    """The error page without the site's templates, whose links need routes Flask could not bind.
+
+    Only reached when Flask could not read the request's address at all
+    (:mod:`web.hosts` refuses a bad Host header before it gets here).
+    """
+    headline = HEADLINES.get(status, "出错了")
+    return (f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{headline}</title>'
+            f'</head><body><p>{status}</p><h1>{headline}</h1><p>{escape(message)}</p>'
+            f'<p><a href="/">回到首页</a></p></body></html>\n')
 
 
 def register(app: Flask) -> None:
@@ -54,7 +71,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(QueryError)
     def _query_error(err):
-        return error_response(400, f"{err} ({err.hint})" if err.hint else str(err), "bad_query")
+        param = getattr(err, "parameter", None)  # a query past the caps names the q parameter
+        return error_response(400, f"{err} ({err.hint})" if err.hint else str(err),
+                              "bad_parameter" if param else "bad_query", param)
+
+    @app.errorhandler(ServiceBusyError)
+    def _busy(err: ServiceBusyError):
+        log.warning("busy: %s", err)
+        message = str(err) if wants_json() else "同时进行的复杂检索较多，请稍后再试，或少用几个词。"
+        response = make_response(error_response(503, message, "busy"))
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.errorhandler(IndexMissingError)
     def _no_index(err):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from policy_search.models import LEVELS
-from policy_search.query import MAX_QUERY_CHARS
+from policy_search.query import (MAX_QUERY_CHARS, MAX_QUERY_EXCLUDED, MAX_QUERY_PHRASES,
+                                  MAX_QUERY_TERMS, MAX_QUERY_WORDS)
 from policy_search.search import MAX_PAGE, SORTS
 from policy_search.vocabulary import industry_names, topic_names
 
@@ -24,7 +25,10 @@ def _region_param(name: str, description: str, required: bool = False) -> dict:
 _FLAG = {"type": "string", "enum": ["1", "0", "true", "false"]}
 
 _SEARCH_PARAMS = [
-    _param("q", "Key words or a whole question; empty lists the newest policies.",
+    _param("q", "Key words or a whole question; empty lists the newest policies. \"Quoted words\" "
+                "must stand together, -word excludes. A query of more than "
+                f"{MAX_QUERY_WORDS} words, {MAX_QUERY_TERMS} looked-up terms, {MAX_QUERY_PHRASES} "
+                f"quoted phrases or {MAX_QUERY_EXCLUDED} excluded words is refused (400).",
            {"type": "string", "maxLength": MAX_QUERY_CHARS}),
     _param("level", "Level of the issuer.", {"type": "string", "enum": list(LEVELS)}),
     _param("topic", "Topic.", {"type": "string", "enum": list(topic_names())}),
@@ -75,7 +79,10 @@ def openapi_document() -> dict:
                                   "page": {"type": "integer"}, "pages": {"type": "integer"},
                                   "limit": {"type": "integer"},
                                   "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                                  "facets": _FACETS}}
+                                  "facets": _FACETS,
+                                  "partial": {"type": "boolean", "description":
+                                              "Present (true) when the query's time budget ran out: "
+                                              "fewer hits or a rougher order than a full answer."}}}
     policy = {"type": "object", "required": ["id", "title", "text", "removed"], "properties": {
         "id": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
         "doc_number": _NULLABLE, "issuer": _NULLABLE, "level": _NULLABLE, "region": _REGION,
@@ -105,7 +112,10 @@ def openapi_document() -> dict:
             "/api/search": {"get": {
                 "summary": "Search policies", "operationId": "search", "parameters": _SEARCH_PARAMS,
                 "responses": {"200": _json(search_page, "One page of hits with facet counts"),
-                              **_errors(400, 414)}}},
+                              **_errors(400, 414),
+                              "503": {**_errors(503)["503"], "description": "Too many long queries "
+                                      "are running; try again after Retry-After seconds",
+                                      "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}}},
             "/api/policies/{id}": {"get": {
                 "summary": "One policy with its full text", "operationId": "getPolicy",
                 "parameters": [{"name": "id", "in": "path", "required": True,

@@ -6,6 +6,7 @@ import mimetypes
 from flask import Blueprint, Response, abort, redirect, render_template, send_file, url_for
 
 from policy_search.cleaning import one_line
+from policy_search.links import public_http_url
 from policy_search.models import validity_status
 from policy_search.originals import servable_path, open_original
 
@@ -25,7 +26,7 @@ def policy(pid: str):
     related = [] if view.removed else service().related(view.policy)
     paragraphs = [p.strip() for p in view.policy.text.splitlines() if p.strip()]
     status = 410 if view.removed else 200
-    source_url = view.policy.url if (view.policy.url or "").startswith(("http://", "https://")) else None
+    source_url = public_http_url(view.policy.url)
     return render_template("policy.html", view=view, p=view.policy, paragraphs=paragraphs,
                            related=related, link=policy_url(view.policy.id), source_url=source_url,
                            status=validity_status(view.policy.valid_until),

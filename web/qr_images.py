@@ -13,13 +13,19 @@ MAX_AGE = 86400
 
 
 def qr_response(link: str, fmt: str) -> Response:
-    """The code of ``link``; ``?size=`` sets PNG pixels per module (2 to 40)."""
+    """The code of ``link``; ``?size=`` sets PNG pixels per module (2 to 40).
+
+    Each link, format and size is rendered once and then served from memory
+    (:func:`policy_search.qr.cached_qr_image`). A link built on the request's
+    host carries ``Vary: Host`` (see :mod:`web.links`), so a shared cache keeps
+    one code per host.
+    """
     size = integer(request.args, "size", qr.DEFAULT_BOX, qr.MIN_BOX, qr.MAX_BOX)
     tag = qr.etag(link, fmt, size)
     if request.if_none_match.contains(tag):
         response = Response(status=304)
     else:
-        response = Response(qr.qr_image(link, fmt, size), mimetype=MIMETYPES[fmt])
+        response = Response(qr.cached_qr_image(link, fmt, size), mimetype=MIMETYPES[fmt])
     response.set_etag(tag)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE

@@ -4,12 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Extracted text over MAX_TEXT_CHARS characters is refused; the limit lives in the core,
+# which checks it on import and in the writer too.
+from policy_search.models import MAX_TEXT_CHARS  # noqa: F401  (re-exported for the parsers)
+
 #: Files over this size are refused before any parser touches them.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 #: Uncompressed size limit for the XML inside a DOCX (decompression bombs).
 MAX_INFLATED_BYTES = 200 * 1024 * 1024
-#: Extracted text over this many characters is refused.
-MAX_TEXT_CHARS = 5_000_000
 #: Wall-clock seconds the pipeline gives one file (sniff, parse, metadata) before it
 #: gives up on it; for bulk files, each record. Read at call time, so it can be changed
 #: at run time. Only enforced in the main thread on POSIX (see indexer/timelimit.py).
