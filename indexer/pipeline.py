@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,6 +28,8 @@ from .parsers.base import MAX_FILE_BYTES
 from .report import BatchReport
 from .sniff import sniff_format
 from .timelimit import run_within_limit
+from . import workers
+from .workers import ReaderPool, default_jobs, failure_message
 
 #: Bump when parsing or extraction changes, so every file is read again.
 PIPELINE_VERSION = "1"
@@ -178,10 +181,13 @@ def _owner_elsewhere(writer, policy: Policy) -> str | None:
 
 
 def _put_policies(writer, source: Source, parsed: Parsed, report: BatchReport, seen: dict[str, str],
-                  replace_ids: bool) -> list[str]:
-    """Write a file's policies to the catalog; returns the ids written."""
+                  replace_ids: bool, fields: list | None = None) -> list[str]:
+    """Write a file's policies to the catalog; returns the ids written.
+
+    ``fields``, from a worker, holds each policy's index fields already analysed (or None).
+    """
     new_ids = []
-    for policy in parsed.policies:
+    for number, policy in enumerate(parsed.policies):
         owner = None if replace_ids else _owner_elsewhere(writer, policy)
         if owner is not None:
             report.fail(source.display, f"given id {policy.id} already belongs to the policy of "
@@ -191,65 +197,145 @@ def _put_policies(writer, source: Source, parsed: Parsed, report: BatchReport, s
         if duplicate:
             report.warn(source.display, f"same policy as {seen[policy.id]} (id {policy.id}); this copy replaces it")
         seen[policy.id] = source.display
-        action = writer.put(policy)
+        ready = fields[number] if fields else None
+        action = writer.put(policy, ready) if ready is not None else writer.put(policy)
         if not duplicate:
             report.count(action)
         new_ids.append(policy.id)
     return new_ids
 
 
-def _ingest_one(writer, source: Source, report: BatchReport, seen: dict[str, str], batch_id,
-                replace_ids: bool = False) -> None:
-    """Stages for one file, in order; raises for a file that cannot be read."""
-    _check_size(source.path)
-    overrides, override_warnings = read_overrides(source.path)
-    for warning in override_warnings:
-        report.warn(source.display, warning)
-    file_hash = file_sha256(source.path)
-    source_print = fingerprint(file_hash, overrides)
+@dataclass
+class _Plan:
+    """The cheap first look at a file, in the main process: is it new or changed, and its fingerprint."""
+
+    source: Source
+    warnings: list[str]
+    failure: str | None = None
+    overrides: dict | None = None
+    file_hash: str = ""
+    source_print: str = ""
+    unchanged: bool = False
+    future: object = None
+
+
+def _plan(writer, source: Source) -> _Plan:
+    plan = _Plan(source, [])
+    try:
+        _check_size(source.path)
+        plan.overrides, plan.warnings = read_overrides(source.path)
+        plan.file_hash = file_sha256(source.path)
+    except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
+        plan.failure = failure_message(exc)
+        return plan
+    plan.source_print = fingerprint(plan.file_hash, plan.overrides)
     known = writer.known_source(source.key)
-    if known and known["sha256"] == source_print:
-        report.unchanged += len(known["policy_ids"])
-        if known.get("root") != str(source.root):
-            writer.note_source_root(source.key, str(source.root))
-        return
-    parsed = parse_source(source, overrides, file_hash)
+    plan.unchanged = bool(known and known["sha256"] == plan.source_print)
+    return plan
+
+
+def _write_file(writer, plan: _Plan, parsed: Parsed, fields: list | None, report: BatchReport,
+                seen: dict[str, str], batch_id, replace_ids: bool) -> None:
+    """A read file into the catalog and the pending index changes, in one catalog transaction."""
+    source = plan.source
+    known = writer.known_source(source.key)
     for where, why in parsed.failures:
         report.fail(where, why)
     for warning in parsed.warnings:
         report.warn(source.display, warning)
     with writer.transaction():
-        new_ids = _put_policies(writer, source, parsed, report, seen, replace_ids)
+        new_ids = _put_policies(writer, source, parsed, report, seen, replace_ids, fields)
         if known:
             _retire_vanished(writer, known["policy_ids"], new_ids, report, source.display)
         stat = source.path.stat()
-        writer.record_source(source.key, source_print, stat.st_size, stat.st_mtime, new_ids, batch_id,
+        writer.record_source(source.key, plan.source_print, stat.st_size, stat.st_mtime, new_ids, batch_id,
                              root=str(source.root))
 
 
-def iter_ingest(sources: list[Source], writer, report: BatchReport, batch_id=None,
-                replace_ids: bool = False) -> Iterator[Source]:
-    """Ingest sources one by one, yielding each after it is done (for progress bars)."""
-    seen: dict[str, str] = {}
-    for source in sources:
+def _finish(writer, plan: _Plan, report: BatchReport, seen: dict[str, str], batch_id, replace_ids: bool,
+            pool_broken: list) -> None:
+    """Report and write one planned file, reading it here unless a worker already did."""
+    source = plan.source
+    for warning in plan.warnings:
+        report.warn(source.display, warning)
+    if plan.failure is not None:
+        report.fail(source.display, plan.failure)
+        return
+    known = writer.known_source(source.key)
+    if known and known["sha256"] == plan.source_print:
+        report.unchanged += len(known["policy_ids"])
+        if known.get("root") != str(source.root):
+            writer.note_source_root(source.key, str(source.root))
+        return
+    outcome = None
+    if plan.future is not None and not pool_broken:
         try:
-            _ingest_one(writer, source, report, seen, batch_id, replace_ids)
-        except DocumentError as exc:
-            report.fail(source.display, reason(exc))
-        except (OSError, ValueError, RecursionError, MemoryError) as exc:
-            report.fail(source.display, f"could not read the file: {type(exc).__name__}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
-            report.fail(source.display, f"unexpected error while reading: {type(exc).__name__}: {exc}")
-        yield source
+            outcome = plan.future.result()
+        except BrokenProcessPool:  # a worker died: this file and the rest are read here, as before
+            pool_broken.append(True)
+        except Exception:  # noqa: BLE001 - the result could not come back (pickling): read it here
+            outcome = None
+    try:
+        if outcome is None:
+            parsed, fields = parse_source(source, plan.overrides, plan.file_hash), None
+        elif outcome.failure is not None:
+            report.fail(source.display, outcome.failure)
+            return
+        else:
+            parsed, fields = outcome.parsed, outcome.fields
+        _write_file(writer, plan, parsed, fields, report, seen, batch_id, replace_ids)
+    except Exception as exc:  # noqa: BLE001 - one bad file must never stop the batch
+        report.fail(source.display, failure_message(exc))
+
+
+def _use_pool(plans: list[_Plan], jobs: int) -> bool:
+    to_read = [p for p in plans if p.failure is None and not p.unchanged]
+    if jobs <= 1 or len(to_read) < 2:
+        return False
+    return (len(to_read) >= workers.POOL_MIN_FILES
+            or sum(p.source.path.stat().st_size for p in to_read) >= workers.POOL_MIN_BYTES)
+
+
+def iter_ingest(sources: list[Source], writer, report: BatchReport, batch_id=None,
+                replace_ids: bool = False, jobs: int = 1) -> Iterator[Source]:
+    """Ingest sources one by one, yielding each after it is done (for progress bars).
+
+    With ``jobs`` over 1 and a batch big enough to pay for them, worker processes read
+    and analyse the files ahead (see :mod:`indexer.workers`); the files are still
+    written, reported and yielded one by one in their order.
+    """
+    seen: dict[str, str] = {}
+    plans = [_plan(writer, source) for source in sources]
+    pool = ReaderPool(min(jobs, len(plans))) if _use_pool(plans, jobs) else None
+    pool_broken: list = []
+    try:
+        ahead = (pool.jobs * workers.AHEAD_PER_WORKER) if pool else 0
+        submitted = 0
+        for index, plan in enumerate(plans):
+            while pool and not pool_broken and submitted < min(len(plans), index + 1 + ahead):
+                waiting = plans[submitted]
+                if waiting.failure is None and not waiting.unchanged:
+                    try:
+                        waiting.future = pool.submit(waiting.source, waiting.overrides, waiting.file_hash)
+                    except BrokenProcessPool:
+                        pool_broken.append(True)
+                submitted += 1
+            _finish(writer, plan, report, seen, batch_id, replace_ids, pool_broken)
+            plan.future = None
+            yield plan.source
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 def ingest(paths: list[str | Path], data_dir: Path, *, dry_run: bool = False,
            progress: Callable[[Iterator[Source], int], Iterator[Source]] | None = None,
            wait: bool = True, on_wait: Callable[[str], None] | None = None,
-           replace_ids: bool = False) -> BatchReport:
+           replace_ids: bool = False, jobs: int | None = None) -> BatchReport:
     """Ingest files and folders into the data directory; returns the batch report.
 
     ``replace_ids`` lets a given id replace a policy that another, still existing file gave.
+    ``jobs`` worker processes read the files (default: one per core; 1 reads them here).
     """
     found = discover(paths, exclude=[data_dir])
     sources = found.sources
@@ -262,7 +348,8 @@ def ingest(paths: list[str | Path], data_dir: Path, *, dry_run: bool = False,
         for item in getattr(writer, "set_aside", []):
             report.warn(f"policy {item['id']}", f"left pending by an earlier run and set aside: {item['error']}")
         batch_id = None if dry_run else writer.catalog.start_batch()
-        steps = iter_ingest(sources, writer, report, batch_id, replace_ids)
+        jobs = default_jobs() if jobs is None else max(1, jobs)
+        steps = iter_ingest(sources, writer, report, batch_id, replace_ids, jobs=1 if dry_run else jobs)
         for _ in (progress(steps, len(sources)) if progress else steps):
             pass
         writer.commit()

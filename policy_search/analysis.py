@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
+import re
 import threading
+from collections import Counter
 from importlib import resources
 from typing import Iterator
 
@@ -227,6 +230,30 @@ def bigram_pieces(text: str):
             i = j
         else:
             i += 1
+
+
+_CJK_RUN = re.compile("[\u3400-\u9fff\uf900-\ufaff]+")
+#: ``re``'s word characters less the underscore are exactly the characters ``str.isalnum`` accepts.
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+
+
+def bigram_counts(text: str) -> Counter:
+    """How often each piece of :func:`bigram_pieces` occurs, counted in C rather than one by one.
+
+    >>> sorted(bigram_counts("稳岗返还A1稳岗").items())
+    [('a1', 1), ('岗返', 1), ('稳岗', 2), ('返还', 1)]
+    """
+    counts: Counter = Counter()
+    done = 0
+    for run in _CJK_RUN.finditer(text):
+        if run.start() > done:
+            counts.update(word.lower() for word in _ALNUM_RUN.findall(text, done, run.start()))
+        chars = run.group()
+        counts.update(map(operator.add, chars, chars[1:]) if len(chars) > 1 else (chars,))
+        done = run.end()
+    if done < len(text):
+        counts.update(word.lower() for word in _ALNUM_RUN.findall(text, done))
+    return counts
 
 
 def query_bigrams(text: str) -> list[str]:

@@ -96,8 +96,11 @@ def main(ctx, data_dir):
 @click.option("--json", "as_json", is_flag=True, help="Print the batch report as JSON.")
 @click.option("--replace-ids", is_flag=True,
               help="Let a given id (sidecar or bulk 'id') replace the policy another file gave.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes reading and segmenting files (default: one per CPU core; "
+                   "small batches are read in-process).")
 @click.pass_obj
-def ingest(obj, paths, dry_run, wait, as_json, replace_ids):
+def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
     """Ingest policy files and folders (PDF, DOCX, HTML, TXT, MD, TSV, JSONL).
 
     Unchanged files are skipped; changed ones update their policies in place.
@@ -113,7 +116,8 @@ def ingest(obj, paths, dry_run, wait, as_json, replace_ids):
                                    item_show_func=lambda s: s.display[-40:] if s else "") as bar:
                 yield from bar
     report = run_ingest(list(paths), obj["data_dir"], dry_run=dry_run, progress=progress,
-                        wait=wait, on_wait=wait_message_to(sys.stderr), replace_ids=replace_ids)
+                        wait=wait, on_wait=wait_message_to(sys.stderr), replace_ids=replace_ids,
+                        jobs=jobs)
     if as_json:
         _emit_json(report.to_dict())
     else:

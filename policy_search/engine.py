@@ -19,6 +19,21 @@ Several threads use one Snapshot at once. Whoosh's readers are not safe to share
 ``reading`` lock for that one call, and each cache entry is made under it once (a
 thread re-checks the cache after taking the lock). The arithmetic and the caches
 themselves are read without a lock.
+
+Every cache of a Snapshot has a bound, and lives only as long as its generation:
+
+==================  ==========================================================================
+postings            ``CACHE_BYTES`` of arrays and ``CACHE_TERMS`` terms (dropped whole past either)
+idf                 ``CACHE_TERMS`` terms
+masks               ``MASK_CACHE_ENTRIES`` masks (filters; phrase checks), ``doc_count`` bytes each
+folded texts        ``FOLDED_CACHE_CHARS`` characters, bodies and titles together
+stored fields       ``STORED_CACHE_DOCS`` documents and ``STORED_CACHE_CHARS`` characters of text
+facet values        one matrix per facet field (four), values × documents bytes: made of the
+                    index, not of the queries
+date order          one ``int32`` per document
+==================  ==========================================================================
+
+Whatever reads Whoosh below its public API is in :mod:`whoosh_adapter`.
 """
 from __future__ import annotations
 
@@ -28,6 +43,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import whoosh_adapter
 from .fold import fold
 
 #: Whoosh's BM25F ``B`` (the service sets only ``K1``).
@@ -43,6 +59,11 @@ FOLDED_CACHE_CHARS = 32 * 2**20
 PAIR_GAP = ".?"
 #: Upper bound of the stored-fields cache, in documents.
 STORED_CACHE_DOCS = 2000
+#: Upper bound of the stored-fields cache, in characters of stored text (a policy's text may be
+#: 5,000,000 characters long, so a count of documents alone does not bound the memory).
+STORED_CACHE_CHARS = 64 * 2**20
+#: Upper bound of the mask cache, in entries (filter masks, phrase checks).
+MASK_CACHE_ENTRIES = 512
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
@@ -68,7 +89,7 @@ class Snapshot:
         self.reading = reading or threading.RLock()
         with self.reading:
             reader = searcher.reader()
-            self.leaves = list(reader.leaf_readers())
+            self.leaves = whoosh_adapter.leaves(reader)
             self.doc_count = reader.doc_count_all()
             self.live = np.zeros(self.doc_count, bool)
             self.live[list(reader.all_doc_ids())] = True
@@ -82,6 +103,7 @@ class Snapshot:
         self._folded: dict[int, str] = {}
         self._titles: dict[int, str] = {}
         self._stored: dict[int, dict] = {}
+        self._stored_chars = 0
         self._folded_chars = 0
         self._by_date: np.ndarray | None = None
         self._lock = threading.Lock()
@@ -104,9 +126,9 @@ class Snapshot:
                 return found
             ids, weights = [], []
             for leaf, offset in self.leaves:
-                if (field, text) not in leaf:
-                    continue
-                _read_postings(leaf.postings(field, text), offset, ids, weights)
+                leaf_ids, leaf_weights = whoosh_adapter.read_postings(leaf, field, text, offset)
+                ids += leaf_ids
+                weights += leaf_weights
         found = (np.concatenate(ids).astype(np.int32), np.concatenate(weights)) if ids else _EMPTY
         with self._lock:
             size = found[0].nbytes + found[1].nbytes
@@ -241,10 +263,13 @@ class Snapshot:
                 found = self.searcher.stored_fields(docnum)
             if not keep:
                 return found
+            size = sum(len(v) for v in found.values() if isinstance(v, str))
             with self._lock:
-                if len(self._stored) >= STORED_CACHE_DOCS:
+                if len(self._stored) >= STORED_CACHE_DOCS or self._stored_chars + size > STORED_CACHE_CHARS:
                     self._stored.clear()
+                    self._stored_chars = 0
                 self._stored[docnum] = found
+                self._stored_chars += size
         return found
 
     def term_mask(self, field: str, text: str) -> np.ndarray:
@@ -275,9 +300,9 @@ class Snapshot:
 
     def keep_mask(self, key, mask) -> None:
         """Keep a mask, or another value made from the arrays, for the life of the generation
-        (at most 512 of them)."""
+        (at most ``MASK_CACHE_ENTRIES`` of them)."""
         with self._lock:
-            if len(self._masks) > 512:
+            if len(self._masks) >= MASK_CACHE_ENTRIES:
                 self._masks.clear()
             self._masks[key] = mask
 
@@ -309,39 +334,15 @@ class Snapshot:
         return order[mask[order]]
 
     def date_order(self) -> np.ndarray:
-        """Every document number, newest first (made once per generation)."""
+        """Every document number, newest first (made once per generation, ``int32``)."""
         if self._by_date is None:
             with self.reading:
                 if self._by_date is None:
-                    keys: list[bytes] = []
-                    for leaf, _ in self.leaves:
-                        column = leaf.column_reader("written_date", translate=False)
-                        keys += [column.sort_key(d) or b"" for d in range(leaf.doc_count_all())]
+                    keys = whoosh_adapter.date_sort_keys(self.leaves, "written_date")
                     _, rank = np.unique(np.array(keys, dtype=object), return_inverse=True)
                     docs = np.arange(self.doc_count)
-                    self._by_date = np.lexsort((-docs, -rank.reshape(-1)))
+                    self._by_date = np.lexsort((-docs, -rank.reshape(-1))).astype(np.int32)
         return self._by_date
-
-
-def _read_postings(matcher, offset: int, ids: list, weights: list) -> None:
-    """Append a leaf matcher's postings as arrays, a block at a time where the codec allows it."""
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            start = matcher._i
-            ids.append(np.asarray(matcher._ids[start:], np.int64) + offset)
-            weights.append(np.asarray(matcher._weights[start:], np.float32))
-            matcher._i = matcher._blocklength - 1
-            matcher.next()
-        return
-    block_ids, block_weights = [], []  # pragma: no cover - other codecs
-    while matcher.is_active():
-        block_ids.append(matcher.id() + offset)
-        block_weights.append(matcher.weight())
-        matcher.next()
-    ids.append(np.array(block_ids, np.int64))
-    weights.append(np.array(block_weights, np.float32))
 
 
 def side_by_side(text: str, first: str, second: str) -> bool:

@@ -1,16 +1,59 @@
 """The one Whoosh schema, and the one place a :class:`Policy` becomes index fields."""
 from __future__ import annotations
 
+import functools
 import json
+import pickle
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Frequency
+from whoosh.system import pack_uint
 
 from . import divisions
-from .analysis import BigramTokenizer, policy_analyzer
+from .analysis import BigramTokenizer, bigram_counts, policy_analyzer
+from .fold import fold
 from .models import Policy
 
 #: Fields searched for free text, with their weight in ranking.
 TEXT_FIELDS = {"title": 0.5, "doc_number_text": 2.0, "issuer": 0.5, "body": 1.0}
+
+
+#: The analysed fields whose postings an ingest worker can compute ahead (see :func:`analyse_fields`).
+ANALYSED_FIELDS = ("title", "doc_number_text", "issuer", "body", "bigrams")
+
+
+class AnalyzedText(str):
+    """A field's text together with its postings, worked out ahead (in an ingest worker).
+
+    It is the text itself, so any code, and any field that knows nothing of it,
+    sees the plain string; :class:`PreparedText` takes the postings instead of
+    analysing the text again. It pickles with its postings (from a worker to the
+    writer); the stored copy of a field is given as a plain ``_stored_<name>`` string.
+    """
+
+    postings: bytes | None = None
+    key: tuple = ()
+
+
+class PreparedText(TEXT):
+    """A Whoosh TEXT field that takes the postings of an :class:`AnalyzedText` as they are.
+
+    The postings are exactly what :meth:`TEXT.index` yields, computed with the same
+    field type (checked by :func:`_field_key`), so the index ends up byte for byte
+    the same as if the main process had analysed the text itself.
+    """
+
+    def index(self, value, **kwargs):
+        postings = getattr(value, "postings", None)
+        if postings is not None and not kwargs and value.key == _field_key(self):
+            return iter(pickle.loads(postings))
+        return super().index(value, **kwargs)
+
+
+def _field_key(field) -> tuple:
+    """What decides a text field's postings: its format, boost, analyzer and scoring."""
+    return (type(field.format).__name__, field.format.field_boost, type(field.analyzer).__name__,
+            bool(field.scorable))
 
 
 def build_schema() -> Schema:
@@ -18,12 +61,12 @@ def build_schema() -> Schema:
     analyzer = policy_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True),
+        title=PreparedText(analyzer=analyzer, stored=True),
         doc_number=ID(stored=True),
-        doc_number_text=TEXT(analyzer=analyzer),
-        issuer=TEXT(analyzer=analyzer, stored=True),
-        body=TEXT(analyzer=analyzer, stored=True),
-        bigrams=TEXT(analyzer=BigramTokenizer(), phrase=False),
+        doc_number_text=PreparedText(analyzer=analyzer),
+        issuer=PreparedText(analyzer=analyzer, stored=True),
+        body=PreparedText(analyzer=analyzer, stored=True),
+        bigrams=PreparedText(analyzer=BigramTokenizer(), phrase=False),
         level=ID(stored=True),
         region_keys=KEYWORD(commas=True),
         region_code=ID(),
@@ -78,3 +121,44 @@ def policy_to_fields(policy: Policy) -> dict:
         "format": policy.source.format or "",
         "url": policy.url or "",
     }
+
+
+@functools.lru_cache(maxsize=1)
+def _analysis_schema() -> Schema:
+    return build_schema()
+
+
+def analyse_fields(fields: dict) -> dict:
+    """The fields of :func:`policy_to_fields` with the postings of the text fields worked out.
+
+    Meant for ingest workers: the costly part of indexing (segmentation, counting
+    positions and bigrams) happens here, and the one index writer only adds the
+    postings. An index made before :class:`PreparedText` analyses the text as before.
+    """
+    schema = _analysis_schema()
+    out = dict(fields)
+    for name in ANALYSED_FIELDS:
+        value = fields.get(name)
+        if not value:
+            continue
+        field = schema[name]
+        analysed = AnalyzedText(value)
+        analysed.postings = pickle.dumps(_postings(field, value), protocol=pickle.HIGHEST_PROTOCOL)
+        analysed.key = _field_key(field)
+        out[name] = analysed
+        if field.stored:
+            out["_stored_" + name] = str(value)
+    return out
+
+
+def _postings(field, value: str) -> list[tuple]:
+    """What ``field.index(value)`` yields; for the bigram field counted at once, not token by token.
+
+    Whoosh's Frequency format sums one boost of 1.0 a token, so a piece seen n times
+    has frequency n and weight ``float(n)`` times the field boost: the same numbers.
+    """
+    if type(field.analyzer) is BigramTokenizer and type(field.format) is Frequency:
+        boost = field.format.field_boost
+        return [(piece.encode("utf-8"), n, float(n) * boost, pack_uint(n))
+                for piece, n in bigram_counts(fold(value)).items()]
+    return list(field.index(value))

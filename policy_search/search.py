@@ -3,46 +3,37 @@
 Many threads search at once (the web server's). What one search costs is bounded:
 the query caps of :mod:`query`, a time budget (``QUERY_BUDGET_S``) checked between
 stages, and at most ``HEAVY_QUERIES_AT_ONCE`` heavy queries running together. No
-lock is held while a search scores: the service's lock only reopens the index and
-makes a generation's arrays, and each call into Whoosh holds that generation's
-``reading`` lock for the one call (see :mod:`engine`).
+lock is held while a search scores: the backend's lock only reopens the index and
+makes a generation's arrays (see :mod:`backends.local`).
+
+The service reaches the index only through a :class:`backend.SearchBackend` (opened by
+:func:`backend.open_backend`): it parses queries, re-ranks the best hits, makes snippets,
+and keeps ids, aliases, removals and links; the backend matches, scores, counts facets and
+lists by date.
 """
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import math
-import re
 import threading
 import time
-from dataclasses import asdict, astuple, dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-import numpy as np
-from whoosh import query as wq
-from whoosh import scoring
-
 from . import rerank, snippets
+from .backend import IndexView, ListRequest, RankedRequest, SearchBackend, open_backend
+from .backends.local import BM25_K1, PAIR_DEPTH, ranking_weighting  # noqa: F401 - re-exported
 from .catalog import Catalog
 from .errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
-from .facets import facet_counts
 from .filters import Filters, build_filter
 from .models import LEVELS, Policy, validity_status
 from .analysis import synonyms
-from .engine import PAIR_GAP, Snapshot, WeightedTerm, top_documents
-from .query import (COORDINATION, PAIR_WEIGHT, ParsedQuery, adjacent_pairs, parse_user_query,
-                    query_terms, scoring_terms)
-from .schema import TEXT_FIELDS
+from .query import ParsedQuery, adjacent_pairs, parse_user_query, query_terms, scoring_terms
 from .settings import DataPaths, resolve_data_dir
-from .store import open_index
 
-#: BM25 term-frequency saturation; lower than Whoosh's 1.2 measured better on real questions.
-BM25_K1 = 0.8
 MAX_LIMIT = 100
-#: How many of the best documents are checked for query words standing side by side.
-PAIR_DEPTH = 30
 MAX_PAGE = 1000
 SORTS = ("relevance", "date")
 #: The one-click lookup lists at most this many policies per level.
@@ -178,11 +169,6 @@ def _hit_from_stored(stored: dict, score: float, snippet: str, marks: list) -> H
         snippet_html=snippets.marked_html(snippet, marks))
 
 
-def ranking_weighting() -> scoring.BM25F:
-    """BM25F as the service ranks with it."""
-    return scoring.BM25F(K1=BM25_K1)
-
-
 class Budget:
     """The time one search may take, and whether it had to leave work out.
 
@@ -227,43 +213,28 @@ class Admission:
             self._slots.release()
 
 
-class _Generation:
-    """One opened state of the index: its searcher, its arrays (made on first need), its readers.
-
-    ``reading`` is held around each call into the searcher. A generation replaced by a
-    newer one is closed once its last reader is done with it.
-    """
-
-    def __init__(self, searcher):
-        self.searcher = searcher
-        self.reading = threading.RLock()
-        self.arrays: Snapshot | None = None
-        self.users = 0
-        self.retired = False
-
-
 class SearchService:
     """Read access to the policies of one data directory, safe to share between threads.
 
     ``budget_s`` and ``heavy_slots`` default to ``QUERY_BUDGET_S`` and ``HEAVY_QUERIES_AT_ONCE``.
+    ``backend`` is a backend's name (see :func:`backend.open_backend`; default: the
+    environment's, else ``local``) or an opened :class:`backend.SearchBackend`.
     """
 
     def __init__(self, data_dir: Path, *, budget_s: float = QUERY_BUDGET_S,
-                 heavy_slots: int = HEAVY_QUERIES_AT_ONCE):
+                 heavy_slots: int = HEAVY_QUERIES_AT_ONCE, backend: str | SearchBackend | None = None):
         self.paths = DataPaths(Path(data_dir))
-        self.index = open_index(self.paths.index_dir, self.paths.root)
+        self.backend = (open_backend(self.paths, backend) if backend is None or isinstance(backend, str)
+                        else backend)
         self.catalog = Catalog(self.paths.catalog_file)
         self.budget_s = budget_s
         self.admission = Admission(heavy_slots)
         self._ordinary = 0  # ordinary searches running now (heavy ones give way to them)
         self._counting = threading.Lock()
-        self._lock = threading.Lock()  # reopening the index, making a generation's arrays
-        self._leases = threading.Lock()  # the reader counts of the generations, for a moment
-        self._generation = _Generation(self.index.searcher(weighting=ranking_weighting()))
 
     def close(self) -> None:
-        """Release the searcher and the catalog."""
-        self._generation.searcher.close()
+        """Release the backend and the catalog."""
+        self.backend.close()
         self.catalog.close()
 
     def __enter__(self) -> "SearchService":
@@ -272,60 +243,20 @@ class SearchService:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    # The local backend's Whoosh index, searcher and lock, as tests compare with Whoosh itself.
+    @property
+    def index(self):
+        """The Whoosh index of the local backend."""
+        return self.backend.index
+
+    @property
+    def _lock(self):
+        """The lock that reopens the index and makes a generation's arrays (the backend's)."""
+        return self.backend.lock
+
     def _current_searcher(self):
-        """The searcher of the current generation (see :meth:`_fresh_generation`)."""
-        return self._fresh_generation().searcher
-
-    def _fresh_generation(self) -> _Generation:
-        """The current generation, replaced first when a writer has committed since.
-
-        Whoosh's ``refresh()`` keeps the readers of unchanged segment ids together with
-        their old deletions, so removed and replaced policies would stay findable: a new
-        searcher is opened instead. Only a search that finds the index changed takes the lock.
-        """
-        current = self._generation
-        if current.searcher.up_to_date():
-            return current
-        with self._lock:
-            current = self._generation
-            if not current.searcher.up_to_date():
-                self._generation = _Generation(self.index.searcher(weighting=ranking_weighting()))
-                self._release(current, retire=True)
-            return self._generation
-
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[_Generation]:
-        """The current generation, kept open while the block reads it."""
-        while True:
-            generation = self._fresh_generation()
-            with self._leases:
-                if not generation.retired:
-                    generation.users += 1
-                    break
-        try:
-            yield generation
-        finally:
-            self._release(generation)
-
-    def _release(self, generation: _Generation, retire: bool = False) -> None:
-        """One reader fewer (or, with ``retire``, the generation replaced); the last one closes it."""
-        with self._leases:
-            if retire:
-                generation.retired = True
-            else:
-                generation.users -= 1
-            done = generation.retired and generation.users == 0
-        if done:
-            generation.searcher.close()
-
-    def _arrays(self, generation: _Generation) -> Snapshot:
-        """The arrays of a generation, made once (under the service lock)."""
-        if generation.arrays is None:
-            with self._lock:
-                if generation.arrays is None:
-                    generation.arrays = Snapshot(generation.searcher, [*TEXT_FIELDS, "bigrams"],
-                                                 BM25_K1, generation.reading)
-        return generation.arrays
+        """The Whoosh searcher of the local backend's current generation."""
+        return self.backend.current_searcher()
 
     def search(self, text: str, *, level: str | None = None, region: str | None = None,
                applies_to: str | None = None, topic: str | None = None,
@@ -342,27 +273,25 @@ class SearchService:
         parsed = parse_user_query(text)
         filters = Filters(level=level, region=region, applies_to=applies_to, topic=topic,
                           industry=industry, in_force=in_force)
-        filter_query = build_filter(filters)
+        build_filter(filters)  # an unknown level or region is refused before the index is read
         budget = Budget(self.budget_s if budget_s is None else budget_s)
         by_date = sort == "date" or parsed.is_empty
-        with self._reading() as generation:
-            arrays = self._arrays(generation)
-            within = arrays.live if filter_query is None else self._filter_mask(arrays, filters, filter_query)
-            with self._admitted(self._is_heavy(arrays, parsed, within, by_date), budget):
+        with self.backend.reading() as view:
+            with self._admitted(self._is_heavy(view, parsed, filters, by_date), budget):
                 run = self._search_by_date if by_date else self._fast_search
-                hits, total, facets = run(arrays, parsed, within, limit, page, details, budget)
+                hits, total, facets = run(view, parsed, filters, limit, page, details, budget)
         return SearchPage(query=text, total=total, page=page, pages=max(1, math.ceil(total / limit)),
                           limit=limit, hits=hits, facets=facets, partial=budget.partial)
 
-    def _is_heavy(self, arrays: Snapshot, parsed: ParsedQuery, within: np.ndarray, by_date: bool) -> bool:
+    @staticmethod
+    def _is_heavy(view: IndexView, parsed: ParsedQuery, filters: Filters, by_date: bool) -> bool:
         """More than ``HEAVY_TERMS`` terms to rank by relevance, or quoted phrases still to be
         checked in more than ``HEAVY_PHRASE_DOCS`` texts."""
         if not by_date and len(query_terms(parsed)) > HEAVY_TERMS:
             return True
         if not parsed.has_phrase_to_check():
             return False
-        candidates, checks = self._phrase_work(arrays, parsed.phrases, within)
-        return np.count_nonzero(candidates & _unchecked(checks, arrays.doc_count)) > HEAVY_PHRASE_DOCS
+        return view.pending_phrase_checks(parsed.phrases, filters) > HEAVY_PHRASE_DOCS
 
     @contextlib.contextmanager
     def _admitted(self, heavy: bool, budget: Budget) -> Iterator[None]:
@@ -381,84 +310,52 @@ class SearchService:
             with self._counting:
                 self._ordinary -= 1
 
-    def _search_by_date(self, arrays: Snapshot, parsed: ParsedQuery, within: np.ndarray, limit: int,
+    def _search_by_date(self, view: IndexView, parsed: ParsedQuery, filters: Filters, limit: int,
                         page: int, details: bool, budget: Budget) -> tuple[list[Hit], int, dict]:
-        """Newest first (listing, and searches sorted by date): the matches as a mask, in date order.
+        """Newest first (listing, and searches sorted by date), as the backend lists them.
 
         A document matches as in Whoosh's query of :func:`query.build_query`: every quoted
         phrase, else any of the words (or every document when there is no word), none of
-        the excluded words, and the filters (``within``).
+        the excluded words, and the filters.
         """
-        wanted = page * limit
-        terms = [WeightedTerm(*t) for t in scoring_terms(parsed)]
-        matched = within
-        if parsed.phrases:
-            matched = self._phrases_mask(arrays, parsed.phrases, within, arrays.date_order(), budget)
-        elif terms:
-            matched = within & arrays.any_of(terms)
-        matched = matched & ~self._excluded_mask(arrays, parsed)
-        docs = arrays.newest_first(matched)
+        listed = view.listed(ListRequest(terms=scoring_terms(parsed), phrases=parsed.phrases,
+                                         excluded=parsed.excluded, filters=filters,
+                                         start=(page - 1) * limit, count=limit, facets=details,
+                                         stop=budget.over))
         marked_terms = _marked_terms(parsed) if parsed.words or parsed.phrases else []
         hits = []
-        for docnum in docs[wanted - limit:wanted].tolist():
-            fields = arrays.stored(docnum)
+        for ref in listed.refs:
+            fields = view.document(ref)
             if details and marked_terms and not budget.over():
                 snippet, marks = snippets.best_passage(fields.get("body", ""), marked_terms,
-                                                       folded=arrays.folded_body(docnum, fields.get("body", "")))
+                                                       folded=view.folded_body(ref, fields.get("body", "")))
             else:
                 snippet, marks = snippets.opening(fields.get("body", "")), []
             hits.append(_hit_from_stored(fields, 0.0, snippet, marks))
-        facets = facet_counts(arrays, matched) if details else {}
-        return hits, len(docs), facets
+        return hits, listed.total, listed.facets
 
-    @staticmethod
-    def _excluded_mask(arrays: Snapshot, parsed: ParsedQuery) -> np.ndarray:
-        """Documents holding an excluded word in any text field."""
-        out = np.zeros(arrays.doc_count, bool)
-        for word in parsed.excluded:
-            for name in TEXT_FIELDS:
-                out |= arrays.term_mask(name, word)
-        return out
-
-    @staticmethod
-    def _filter_mask(arrays: Snapshot, filters: Filters, filter_query) -> np.ndarray:
-        """The documents the filters let through (cached per day: "in force" depends on it)."""
-        return arrays.query_mask((astuple(filters), datetime.date.today()), filter_query)
-
-    def _fast_search(self, arrays: Snapshot, parsed: ParsedQuery, within: np.ndarray, limit: int,
+    def _fast_search(self, view: IndexView, parsed: ParsedQuery, filters: Filters, limit: int,
                      page: int, details: bool, budget: Budget) -> tuple[list[Hit], int, dict]:
-        """A query by relevance, scored with arrays (see :mod:`engine`); quoted phrases are masks.
+        """A query by relevance: the backend's best documents, a second look at the best of
+        them (:mod:`rerank`), snippets.
 
-        Past the budget, phrases are checked no further (the best-scored texts first), and
-        words side by side, the second look and snippets are left out.
+        Past the budget, the backend leaves out what it may (see :class:`backend.RankedRequest`),
+        and the second look and snippets are left out.
         """
         wanted = page * limit
-        terms = [WeightedTerm(*t) for t in query_terms(parsed)]
-        pairs = adjacent_pairs(parsed.words)
-        raw, matched = arrays.raw_scores(terms)
-        mask = within
-        if parsed.phrases:
-            order = _by_score(raw) if parsed.has_phrase_to_check() else None
-            mask = self._phrases_mask(arrays, parsed.phrases, within, order, budget)
-        leaves = arrays.present(terms) + 2 * arrays.present_pairs("body", pairs)
-        if pairs and not budget.over():
-            first_pass = arrays.coordinated(raw, matched, leaves, COORDINATION)
-            near, _ = top_documents(first_pass, mask, PAIR_DEPTH)
-            texts = {int(d): arrays.folded_body(int(d)) for d in near}
-            arrays.add_adjacent_pairs(raw, matched, "body", pairs, texts, PAIR_WEIGHT, stop=budget.over)
-        scores = arrays.coordinated(raw, matched, leaves, COORDINATION)
-        scores[self._excluded_mask(arrays, parsed)] = 0.0
         depth = max(wanted, rerank.RERANK_DEPTH)
-        docs, total = top_documents(scores, mask, depth)
-        ordered = [(float(scores[d]), int(d), arrays.stored(int(d))) for d in docs]
-        folded = {d: arrays.folded_body(d, f.get("body", "")) for _, d, f in ordered[:depth]}
+        ranked = view.ranked(RankedRequest(terms=query_terms(parsed), count=depth,
+                                           pairs=adjacent_pairs(parsed.words), phrases=parsed.phrases,
+                                           excluded=parsed.excluded, filters=filters, facets=details,
+                                           stop=budget.over))
+        ordered = [(score, ref, view.document(ref)) for score, ref in zip(ranked.scores, ranked.refs)]
+        folded = {d: view.folded_body(d, f.get("body", "")) for _, d, f in ordered[:depth]}
         if parsed.words:
-            weights = rerank.query_weights(parsed.words, lambda piece: arrays.idf("bigrams", piece))
+            weights = rerank.query_weights(parsed.words, lambda piece: view.idf("bigrams", piece))
             head = _rerank_within([(sc, folded[d], (d, f)) for sc, d, f in ordered[:rerank.RERANK_DEPTH]],
                                   weights, budget)
             if head is not None:
                 ordered = [(sc, d, f) for sc, (d, f) in head] + ordered[rerank.RERANK_DEPTH:]
-        facets = facet_counts(arrays, (scores > 0) & mask) if details else {}
         marked_terms = _marked_terms(parsed)
         hits = []
         for score, docnum, fields in ordered[wanted - limit:wanted]:
@@ -469,53 +366,7 @@ class SearchService:
             elif details:
                 snippet = snippets.opening(fields.get("body", ""))
             hits.append(_hit_from_stored(fields, round(score, 4), snippet, marks))
-        return hits, total, facets
-
-    def _phrases_mask(self, arrays: Snapshot, phrases: list[list[str]], within: np.ndarray,
-                      order: np.ndarray | None, budget: Budget) -> np.ndarray:
-        """Documents of ``within`` where every quoted phrase stands, its words side by side,
-        in the title or body (a phrase of one word: the word in any text field).
-
-        The texts are checked one document at a time, every phrase at once, in ``order``
-        (every document number, best first) while the budget lasts; a document left
-        unchecked is left out. What was checked is kept for the generation, so a query asked
-        again goes on where it stopped. (``order`` matters only for phrases of several words.)
-        """
-        candidates, checks = self._phrase_work(arrays, phrases, within)
-        if not checks:
-            return candidates
-        todo = candidates & _unchecked(checks, arrays.doc_count)
-        for docnum in order[todo[order]].tolist():
-            if budget.over():
-                break
-            text = arrays.folded_title(docnum) + "\n" + arrays.folded_body(docnum)
-            for check in checks:
-                if not check.checked[docnum]:
-                    check.holds[docnum] = check.pattern.search(text) is not None
-                    check.checked[docnum] = True  # after holds: a reader seeing it checked sees the answer
-        for check in checks:
-            candidates &= check.checked & check.holds
-        return candidates
-
-    def _phrase_work(self, arrays: Snapshot, phrases: list[list[str]],
-                     within: np.ndarray) -> tuple[np.ndarray, list["_PhraseChecks"]]:
-        """The documents of ``within`` holding the words of every phrase, and the checks kept
-        for the phrases of several words."""
-        candidates = within.copy()
-        for words in phrases:
-            candidates &= self._phrase_candidates(arrays, words)
-        return candidates, [_phrase_checks(arrays, words) for words in phrases if len(words) > 1]
-
-    @staticmethod
-    def _phrase_candidates(arrays: Snapshot, words: list[str]) -> np.ndarray:
-        """Live documents holding every word of a phrase, each in some text field."""
-        having = None
-        for word in words:
-            in_any = np.zeros(arrays.doc_count, bool)
-            for name in TEXT_FIELDS:
-                in_any |= arrays.term_mask(name, word)
-            having = in_any if having is None else having & in_any
-        return having & arrays.live
+        return hits, ranked.total, ranked.facets
 
     def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
               in_force: bool = False) -> MatchResult:
@@ -523,12 +374,11 @@ class SearchService:
         from . import divisions
         division = divisions.resolve(region)
         filters = Filters(applies_to=division.code, industry=industry, topic=topic, in_force=in_force)
-        with self._reading() as generation:
-            arrays = self._arrays(generation)
-            docs = arrays.newest_first(self._filter_mask(arrays, filters, build_filter(filters)))
+        with self.backend.reading() as view:
+            listed = view.listed(ListRequest(filters=filters, facets=False))
             hits = []
-            for docnum in docs.tolist():
-                fields = arrays.stored(docnum, keep=False)
+            for ref in listed.refs:
+                fields = view.document(ref, keep=False)
                 hits.append(_hit_from_stored(fields, 0.0, snippets.opening(fields.get("body", ""), 80), []))
         status_order = {"in_force": 0, "unknown": 1, "expired": 2}
         groups: dict[str, list[Hit]] = {}
@@ -555,20 +405,19 @@ class SearchService:
         """Policies near one policy: those whose 文号 it cites first, then those sharing its topics."""
         from .docnumber import find_doc_numbers
         cited = [n for n in find_doc_numbers(policy.text) if n != policy.doc_number]
-        wanted = [wq.Term("doc_number", n, boost=RELATED_CITED_BOOST) for n in cited]
-        wanted += [wq.Term("topics", t) for t in policy.topics]
-        if not wanted:
-            return []
-        query = wq.AndNot(wq.Or(wanted), wq.Term("id", policy.id))
-        with self._reading() as generation, generation.reading:
-            results = generation.searcher.search(query, limit=limit)
-            return [_hit_from_stored(hit.fields(), 0.0, snippets.opening(hit.get("body", ""), 80), [])
-                    for hit in results]
+        with self.backend.reading() as view:
+            found = view.related(cited, list(policy.topics), policy.id, limit, RELATED_CITED_BOOST)
+        return [_hit_from_stored(fields, 0.0, snippets.opening(fields.get("body", ""), 80), [])
+                for fields in found]
 
     def is_indexed(self, policy_id: str) -> bool:
         """True when the index (as last committed) holds the policy."""
-        with self._reading() as generation, generation.reading:
-            return generation.searcher.document_number(id=policy_id) is not None
+        with self.backend.reading() as view:
+            return view.has_id(policy_id)
+
+    def indexed_ids(self) -> set[str]:
+        """Every policy id the index (as last committed) holds."""
+        return self.backend.indexed_ids()
 
     def saved_search(self, search_id: str) -> dict:
         """The parameters of a saved search (the short link on a poster)."""
@@ -585,43 +434,9 @@ class SearchService:
     def stats(self) -> dict:
         """Counts of policies, formats, levels, topics, regions and index documents."""
         data = self.catalog.counts()
-        with self._reading() as generation, generation.reading:
-            data["indexed"] = generation.searcher.doc_count()
+        with self.backend.reading() as view:
+            data["indexed"] = view.doc_count()
         return data
-
-
-@dataclass
-class _PhraseChecks:
-    """What one generation knows of a quoted phrase: the texts checked, and those holding it."""
-
-    pattern: re.Pattern
-    checked: np.ndarray
-    holds: np.ndarray
-
-
-def _phrase_checks(arrays: Snapshot, words: list[str]) -> _PhraseChecks:
-    """The checks of a phrase of several words kept in ``arrays`` (made empty on first use;
-    two threads making them at once each keep their own, and one set is kept)."""
-    key = ("phrase", tuple(words))
-    found = arrays.cached_mask(key)
-    if found is None:
-        found = _PhraseChecks(re.compile(PAIR_GAP.join(map(re.escape, words))),
-                              np.zeros(arrays.doc_count, bool), np.zeros(arrays.doc_count, bool))
-        arrays.keep_mask(key, found)
-    return found
-
-
-def _unchecked(checks: list[_PhraseChecks], count: int) -> np.ndarray:
-    """Documents some of the phrases have not been checked in yet."""
-    out = np.zeros(count, bool)
-    for check in checks:
-        out |= ~check.checked
-    return out
-
-
-def _by_score(scores: np.ndarray) -> np.ndarray:
-    """Every document number, highest score first (ties by number)."""
-    return np.lexsort((np.arange(len(scores)), -scores))
 
 
 def _marked_terms(parsed: ParsedQuery) -> list[str]:

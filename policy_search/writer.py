@@ -1,7 +1,8 @@
 """The only way policies get into (and out of) the catalog and the index.
 
 One writer at a time holds ``ingest.lock``. Every change goes to the catalog
-first, marked pending; then the Whoosh writer commits; then the catalog marks
+first, marked pending; then the index writer (of the search backend, see
+:mod:`backend`) commits; then the catalog marks
 the rows indexed. Opening a writer first *recovers*: whatever a killed run left
 pending, or any disagreement between catalog and index, is redone from the
 catalog, so the next run always completes what the last one started. A policy
@@ -17,15 +18,14 @@ from pathlib import Path
 from typing import Callable
 
 from filelock import FileLock, Timeout
-from whoosh.writing import IndexWriter
 
 from . import failpoints
+from .backend import BackendWriter, SearchBackend, open_backend
 from .catalog import Catalog
 from .errors import DocumentError, IndexLockedError
 from .models import MAX_TEXT_CHARS, Policy
 from .schema import policy_to_fields
 from .settings import DataPaths
-from .store import open_or_create_index
 
 #: How long a second writer waits for the first before giving up.
 LOCK_WAIT_SECONDS = 600
@@ -44,8 +44,8 @@ class PolicyWriter:
         self._wait_seconds = wait_seconds
         self._on_wait = on_wait
         self.catalog: Catalog | None = None
-        self._index = None
-        self._writer: IndexWriter | None = None
+        self._backend: SearchBackend | None = None
+        self._writer: BackendWriter | None = None
         self._touched: list[str] = []
         #: Index documents to write at commit, one per id: Whoosh's update_document does not
         #: replace a document added earlier in the same uncommitted writer, so a policy put
@@ -61,7 +61,7 @@ class PolicyWriter:
         self._acquire_lock()
         try:
             self.catalog = Catalog(self.paths.catalog_file)
-            self._index = open_or_create_index(self.paths.index_dir)
+            self._backend = open_backend(self.paths, create=True)
             self.recovered = self._recover()
         except BaseException:
             self._release()
@@ -95,6 +95,9 @@ class PolicyWriter:
                 hint="check that it is still running; the lock frees itself when it ends") from None
 
     def _release(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
         if self.catalog is not None:
             self.catalog.close()
             self.catalog = None
@@ -103,13 +106,17 @@ class PolicyWriter:
 
     # --- changes ------------------------------------------------------------------
 
-    def _index_writer(self) -> IndexWriter:
+    def _index_writer(self) -> BackendWriter:
         if self._writer is None:
-            self._writer = self._index.writer(limitmb=128)
+            self._writer = self._backend.writer()
         return self._writer
 
-    def put(self, policy: Policy) -> str:
-        """Add or replace a policy; returns 'added', 'updated' or 'unchanged'."""
+    def put(self, policy: Policy, fields: dict | None = None) -> str:
+        """Add or replace a policy; returns 'added', 'updated' or 'unchanged'.
+
+        ``fields``, when given, are the policy's index fields already made (an ingest
+        worker's ``analyse_fields(policy_to_fields(policy))``); else they are made here.
+        """
         problem = unindexable_reason(policy)
         if problem:
             raise DocumentError(f"policy {policy.id}: {problem}", hint="split the document into its parts")
@@ -122,7 +129,7 @@ class PolicyWriter:
         action = self.catalog.put_policy(policy)
         if status and status["status"] != "active":
             action = "updated"
-        self._pending[policy.id] = policy_to_fields(policy)
+        self._pending[policy.id] = fields if fields is not None else policy_to_fields(policy)
         self._touched.append(policy.id)
         return action
 
@@ -130,7 +137,7 @@ class PolicyWriter:
         """Take a policy out of search; the catalog keeps it, marked removed."""
         self.catalog.mark_removed(policy_id, replaced_by)
         self._pending.pop(policy_id, None)
-        self._index_writer().delete_by_term("id", policy_id)
+        self._index_writer().delete(policy_id)
         self._touched.append(policy_id)
 
     def alias(self, old_id: str, new_id: str) -> None:
@@ -161,7 +168,7 @@ class PolicyWriter:
         if self._pending:
             writer = self._index_writer()
             for fields in self._pending.values():
-                _replace_document(writer, fields)
+                writer.upsert(fields)
             self._pending = {}
         failpoints.reach("before_index_commit")
         if self._writer is not None:
@@ -192,10 +199,8 @@ class PolicyWriter:
         """One recovery pass: every pending, missing, stale or doubled id redone from the catalog."""
         set_aside = self.catalog.set_aside_ids()
         active = self.catalog.active_ids() - set_aside
-        with self._index.searcher() as searcher:
-            indexed = set(searcher.lexicon("id"))
-            indexed = {term.decode("utf-8") if isinstance(term, bytes) else term for term in indexed}
-            doubled = _doubled_ids(searcher) if searcher.doc_count() > len(active) else set()
+        indexed = self._backend.indexed_ids()
+        doubled = self._backend.doubled_ids() if self._backend.document_count() > len(active) else set()
         redo = set(self.catalog.pending_ids()) | (active - indexed) | (indexed - active) | doubled
         if not redo:
             return 0
@@ -204,19 +209,19 @@ class PolicyWriter:
             if policy_id in active:
                 self._reindex(writer, policy_id)
             else:
-                writer.delete_by_term("id", policy_id)
+                writer.delete(policy_id)
             if policy_id not in set_aside:  # a set-aside row keeps its mark: marked indexed, it would be retried
                 self._touched.append(policy_id)
         self.commit()
         return len(redo)
 
-    def _reindex(self, writer: IndexWriter, policy_id: str) -> None:
+    def _reindex(self, writer: BackendWriter, policy_id: str) -> None:
         """Index a policy again from its catalog record; raises :class:`_Unindexable` when it cannot be."""
         try:
             policy = self.catalog.get_policy(policy_id)
             problem = unindexable_reason(policy) if policy is not None else "its catalog record is missing"
             if problem is None:
-                _replace_document(writer, policy_to_fields(policy))
+                writer.upsert(policy_to_fields(policy))
         except Exception as exc:  # any failure of this one record must not block every later writer
             raise _Unindexable(policy_id, f"could not be indexed ({type(exc).__name__}: {exc})") from exc
         if problem is not None:
@@ -253,25 +258,6 @@ def unindexable_reason(policy: Policy) -> str | None:
     if len(policy.text) > MAX_TEXT_CHARS:
         return f"its text is over {MAX_TEXT_CHARS:,} characters"
     return None
-
-
-def _replace_document(writer, fields: dict) -> None:
-    """Every committed document of the id deleted, then the new one added.
-
-    (Whoosh's ``update_document`` deletes only the first document it finds for a
-    unique term, so it cannot heal an id that was indexed twice.)
-    """
-    writer.delete_by_term("id", fields["id"])
-    writer.add_document(**fields)
-
-
-def _doubled_ids(searcher) -> set[str]:
-    """Ids held by more than one live document (left by versions that indexed a policy twice)."""
-    seen: set[str] = set()
-    doubled: set[str] = set()
-    for fields in searcher.all_stored_fields():
-        (doubled if fields["id"] in seen else seen).add(fields["id"])
-    return doubled
 
 
 def wait_message_to(stream) -> Callable[[str], None]:

@@ -1,6 +1,7 @@
 """Shared fixtures: real indexes built from real files in temporary folders."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -8,16 +9,52 @@ import pytest
 from indexer.pipeline import ingest
 from policy_search import open_service
 
-from helpers import CORPUS
+from helpers import CORPUS, data_dir_state, state_changes
 
 
 @pytest.fixture(scope="session")
 def corpus_data_dir(tmp_path_factory) -> Path:
-    """A data directory with corpus/ ingested once, for read-only tests."""
+    """A data directory with corpus/ ingested once, for read-only tests.
+
+    Read-only is checked: when the session ends, every file of it must be byte for byte what
+    the ingest left (an error at teardown names the files that changed). A test that
+    writes (remove, retag, ingest, import, ``qr --search`` saving a search ...) takes
+    ``corpus_copy`` instead.
+    """
     data_dir = tmp_path_factory.mktemp("corpus-var")
     report = ingest([CORPUS], data_dir)
     assert not report.failed, report.failed
-    return data_dir
+    built = data_dir_state(data_dir)
+    assert any(name.startswith("catalog") for name in built) and len(built) >= 2, built
+    yield data_dir
+    changed = state_changes(built, data_dir_state(data_dir))
+    assert not changed, ("the session's read-only corpus index was written by a test (give that test "
+                         "corpus_copy): " + "; ".join(changed))
+
+
+@pytest.fixture(autouse=True)
+def _corpus_index_stays_read_only(request):
+    """Each test that uses the session's corpus index leaves its files as they were.
+
+    The end-of-session check in ``corpus_data_dir`` catches any write; this one names the test.
+    """
+    if "corpus_data_dir" not in request.fixturenames:
+        yield
+        return
+    data_dir = request.getfixturevalue("corpus_data_dir")
+    before = data_dir_state(data_dir)
+    yield
+    changed = state_changes(before, data_dir_state(data_dir))
+    assert not changed, (f"{request.node.nodeid} wrote into the session's read-only corpus index "
+                         "(take corpus_copy instead): " + "; ".join(changed))
+
+
+@pytest.fixture
+def corpus_copy(corpus_data_dir, tmp_path) -> Path:
+    """A copy of the session's corpus index that a test may write to (faster than an ingest)."""
+    copy = tmp_path / "corpus-var"
+    shutil.copytree(corpus_data_dir, copy, ignore=shutil.ignore_patterns("*-shm", "*.lock", "*WRITELOCK"))
+    return copy
 
 
 @pytest.fixture(scope="session")

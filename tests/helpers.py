@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,28 @@ def shared(*parts: str) -> Path:
         pytest.skip(SHARED_MISSING)
     return path
 
+
+
+def data_dir_state(data_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file of a data directory that holds data (catalog, index, anything new).
+
+    Left out: lock files, which locking touches, SQLite's shared-memory file and an empty
+    write-ahead log, which a reader may create; a write-ahead log with content is data.
+    """
+    state = {}
+    for path in sorted(data_dir.rglob("*")):
+        if not path.is_file() or path.name.endswith(("-shm", ".lock", "WRITELOCK")):
+            continue
+        if path.name.endswith("-wal") and path.stat().st_size == 0:
+            continue
+        state[path.relative_to(data_dir).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return state
+
+
+def state_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Files added, removed or changed between two states of a data directory."""
+    return [f"{name}: {'added' if name not in before else 'removed' if name not in after else 'changed'}"
+            for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
 
 
 def write_policy(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:

@@ -36,8 +36,13 @@ def test_sigkill_mid_ingest_then_next_run_completes(tmp_path, kill_after):
     process = subprocess.Popen([*CLI, "--data-dir", str(data_dir), "ingest", str(corpus)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(kill_after)
+    # The kill must land while the ingest is still at work, or this test proves nothing
+    # (a faster ingest could be done before the sleep ends): it was running just before the
+    # signal, and it ended by the signal, not by exiting on its own in between.
+    assert process.poll() is None, (f"the ingest ended (exit {process.returncode}) before the kill "
+                                    f"at {kill_after} s; make the batch bigger or kill sooner")
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    assert process.wait() == -signal.SIGKILL, "the ingest ended on its own before the kill"
 
     with open_service(data_dir) as service:  # the index still opens and answers
         assert service.search("稳岗返还").total >= 1

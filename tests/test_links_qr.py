@@ -163,7 +163,9 @@ def test_a_removed_policy_answers_410_with_its_replacement(tmp_path, app_for):
     assert run_cli(data_dir, "links", "check").exit_code == 0
 
 
-def test_a_saved_search_code_opens_its_search(corpus_data_dir, tmp_path, app_for):
+def test_a_saved_search_code_opens_its_search(corpus_copy, tmp_path, app_for):
+    # qr --search saves the search in the catalog: a copy, not the session's read-only index.
+    corpus_data_dir = corpus_copy
     out = tmp_path / "poster.png"
     result = run_cli(corpus_data_dir, "qr", "--search", "稳岗补贴", "--topic", "稳岗就业",
                      "--applies-to", "峄城区", "-o", str(out), "--base-url", BASE)

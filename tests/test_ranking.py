@@ -83,15 +83,35 @@ def test_eval_rejects_a_malformed_file(tmp_path, service):
     assert result.exit_code == 1 and "qid<TAB>question<TAB>docid" in result.output
 
 
+#: What the dev questions measure today, measured at commit 21d927c with
+#:   policy-search --data-dir DIR ingest ../shared/data/ncp/corpus.tsv
+#:   policy-search --data-dir DIR eval ../shared/data/ncp/queries-dev.tsv --json
+#: (the README's figures, to three places). Re-measure the same way and update these
+#: numbers, with the README, when a change to ranking is meant to move them.
+DEV_METRICS = {"R@1": 0.8487, "R@10": 0.9877, "MRR@10": 0.9016, "nDCG@10": 0.9229}
+#: A change of 0.005 is about two or three questions of 489 moving: noise is zero (the
+#: ranking is deterministic), so anything beyond that is a real change, better or worse.
+DEV_TOLERANCE = 0.005
+
+
 def test_real_questions_rank_their_answer_high(tmp_path):
-    """Regression guard on queries-dev.tsv (README has the current figures)."""
+    """Regression guard on queries-dev.tsv: each figure within DEV_TOLERANCE of DEV_METRICS.
+
+    An improvement fails too, on purpose: it must be re-measured and written down here
+    (and in the README) so that the next regression is measured against it.
+    """
     corpus, queries = shared("ncp", "corpus.tsv"), shared("ncp", "queries-dev.tsv")
     data_dir = tmp_path / "var"
-    ingest([corpus], data_dir)
+    report = ingest([corpus], data_dir)
+    assert not report.failed, report.failed
     result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "eval", str(queries), "--json"])
+    assert result.exit_code == 0, result.output
     metrics = json.loads(result.output)
     assert metrics["queries"] == 489
-    assert metrics["MRR@10"] >= 0.88 and metrics["R@10"] >= 0.97
+    off = {name: (metrics[name], expected) for name, expected in DEV_METRICS.items()
+           if abs(metrics[name] - expected) > DEV_TOLERANCE}
+    assert not off, "dev-set figures moved (measured, expected): " + ", ".join(
+        f"{name} {got:.4f} vs {want:.4f}" for name, (got, want) in off.items())
 
 
 def test_snippet_html_is_escaped_before_marking(tmp_path):
