@@ -290,7 +290,7 @@ def _finish(writer, plan: _Plan, report: BatchReport, seen: dict[str, str], batc
 
 def _use_pool(plans: list[_Plan], jobs: int) -> bool:
     to_read = [p for p in plans if p.failure is None and not p.unchanged]
-    if jobs <= 1 or len(to_read) < 2:
+    if jobs <= 1 or len(to_read) < 2 or not workers.spawn_can_start():
         return False
     return (len(to_read) >= workers.POOL_MIN_FILES
             or sum(p.source.path.stat().st_size for p in to_read) >= workers.POOL_MIN_BYTES)

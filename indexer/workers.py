@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -97,6 +98,14 @@ class ReaderPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def spawn_can_start() -> bool:
+    """True when spawned workers can import the main program again (not so for code read from
+    standard input or typed at a prompt, whose ``__main__`` has no file)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is not None and os.path.exists(path)
 
 
 def default_jobs() -> int:
