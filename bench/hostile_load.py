@@ -29,8 +29,6 @@ import argparse
 import collections
 import http.client
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,12 +40,11 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 from _common import (CORPUS, LOAD_QUERIES, REPO, markdown_table, median,  # noqa: E402
                      percentile, read_lines, require)
-from http_load import free_port, peak_rss_mb  # noqa: E402
+from http_load import free_port, peak_rss_mb, start_server, stop_server  # noqa: E402
 from speed import LAWS, project_ingest, sources_for  # noqa: E402
 
 WARMUP_S = 5.0
 ORDINARY_P99_MAX_MS = 200.0
-SERVER_START_S = 120
 
 #: Common words of the laws and the COVID policies, distinct: the terms that cost the most.
 COMMON = ("规定 管理 部门 国家 人民政府 应当 单位 有关 工作 组织 依法 制度 法律 行政 责任 机关 条例 办法 "
@@ -108,29 +105,6 @@ def ensure_data_dir(workdir: Path, limit: int | None) -> Path:
     project_ingest(data_dir, sources_for(limit, workdir), workdir, "project-ingest")
     (workdir / "project-built.json").write_text(json.dumps(wanted))
     return data_dir
-
-
-def start_server(tree: Path, data_dir: Path, port: int, threads: int) -> subprocess.Popen:
-    """``policy-search serve`` from the source tree ``tree``; returns once it answers."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "policy_search.cli", "--data-dir", str(data_dir),
-                               "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", str(threads)],
-                              cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"server exited: {server.stderr.read().decode(errors='replace')[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/openapi.json")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    sys.exit(f"server did not answer within {SERVER_START_S} s")
 
 
 # --- the clients ---------------------------------------------------------------------------
@@ -201,7 +175,7 @@ def summary(clients: list[Client], seconds: float) -> dict:
 def measure(tree: Path, data_dir: Path, args, ordinary: list[dict], heavy: list[dict]) -> dict:
     """Warm-up, the quiet phase and the hostile phase against a server from ``tree``."""
     port = free_port()
-    server = start_server(tree, data_dir, port, args.threads)
+    server = start_server(data_dir, port, args.threads, tree=tree)
     try:
         run_clients(port, {"ordinary": (ordinary, args.ordinary_clients)}, WARMUP_S)
         quiet = run_clients(port, {"ordinary": (ordinary, args.ordinary_clients)}, args.quiet)
@@ -209,12 +183,7 @@ def measure(tree: Path, data_dir: Path, args, ordinary: list[dict], heavy: list[
                                      "heavy": (heavy, args.heavy_clients)}, args.duration)
         rss = peak_rss_mb(server.pid)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
     return {"tree": str(tree), "quiet": quiet, "hostile": hostile, "server_peak_rss_mb": round(rss, 1)}
 
 

@@ -42,21 +42,44 @@ def ingest(sources: list[str], data_dir: Path) -> None:
                    stdout=subprocess.DEVNULL, cwd=REPO)
 
 
-def start_server(data_dir: Path, port: int, threads: int) -> subprocess.Popen:
-    server = subprocess.Popen(CLI + ["--data-dir", str(data_dir), "serve", "--port", str(port),
-                                     "--workers", str(threads)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
-    deadline = time.monotonic() + 60
+#: Seconds a starting server has to answer (opening a large index takes a while).
+SERVER_START_S = 120
+
+
+def start_server(data_dir: Path, port: int, threads: int, tree: Path = REPO) -> subprocess.Popen:
+    """``policy-search serve`` run from the source tree ``tree`` (default: this one) on a loopback
+    port; returns once it answers. Its messages go to a temporary file, never a pipe that
+    nobody reads and that would stall the server once full."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    log = tempfile.TemporaryFile()
+    server = subprocess.Popen(CLI + ["--data-dir", str(data_dir), "serve", "--host", "127.0.0.1",
+                                     "--port", str(port), "--workers", str(threads)],
+                              cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            sys.exit(f"server exited: {log.read().decode(errors='replace')[-2000:]}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/openapi.json")
+            if conn.getresponse().status == 200:
+                conn.close()
                 return server
         except OSError:
-            if server.poll() is not None:
-                sys.exit(f"server exited: {server.stderr.read().decode(errors='replace')}")
-            time.sleep(0.2)
-    server.kill()
-    sys.exit("server did not start within 60 s")
+            time.sleep(0.3)
+    stop_server(server)
+    sys.exit(f"server did not answer within {SERVER_START_S} s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Ask the server to stop; kill it when it does not within 15 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -149,8 +172,7 @@ def main() -> None:
             result = run_load(port, queries, args.clients, args.duration)
             result["server_peak_rss_mb"] = round(peak_rss_mb(server.pid), 1)
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop_server(server)
     result["queries"] = "queries-load.txt" if LOAD_QUERIES.is_file() else "policy titles"
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

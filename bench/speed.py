@@ -59,7 +59,7 @@ from _common import (
     read_lines,
     require,
 )
-from http_load import CLI, free_port, peak_rss_mb, run_load, start_server
+from http_load import CLI, free_port, peak_rss_mb, run_load, start_server, stop_server
 
 LAWS = DATA / "laws"
 PARTS = ("ingest", "search", "http")
@@ -248,8 +248,7 @@ def measure_http(data_dir: Path, duration: float) -> dict:
         result = run_load(port, questions, HTTP_CLIENTS, duration)
         result["server_peak_rss_mb"] = peak_rss_mb(server.pid)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)
     result["questions"] = len(questions)
     return result
 

@@ -24,7 +24,6 @@ from typing import Callable, Iterator
 
 from . import rerank, snippets
 from .backend import IndexView, ListRequest, RankedRequest, SearchBackend, open_backend
-from .backends.local import BM25_K1, PAIR_DEPTH, ranking_weighting  # noqa: F401 - re-exported
 from .catalog import Catalog
 from .errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
 from .filters import Filters, build_filter
@@ -242,21 +241,6 @@ class SearchService:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    # The local backend's Whoosh index, searcher and lock, as tests compare with Whoosh itself.
-    @property
-    def index(self):
-        """The Whoosh index of the local backend."""
-        return self.backend.index
-
-    @property
-    def _lock(self):
-        """The lock that reopens the index and makes a generation's arrays (the backend's)."""
-        return self.backend.lock
-
-    def _current_searcher(self):
-        """The Whoosh searcher of the local backend's current generation."""
-        return self.backend.current_searcher()
 
     def search(self, text: str, *, level: str | None = None, region: str | None = None,
                applies_to: str | None = None, topic: str | None = None,

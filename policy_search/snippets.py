@@ -4,48 +4,9 @@ from __future__ import annotations
 import html
 import re
 
-from whoosh.highlight import ContextFragmenter, Formatter, get_text
-
 from .fold import fold
 
-MARK_OPEN = "\ue000"
-MARK_CLOSE = "\ue001"
 SNIPPET_CHARS = 160
-#: The highlighter segments only this much text around the first match, not the whole policy.
-WINDOW_BEFORE = 200
-WINDOW_AFTER = 800
-
-
-class MarkerFormatter(Formatter):
-    """Wraps matched words in private-use markers, split off later by :func:`split_marks`."""
-
-    between = " … "
-
-    def format_token(self, text, token, replace=False):
-        return f"{MARK_OPEN}{get_text(text, token, replace)}{MARK_CLOSE}"
-
-
-def split_marks(marked: str) -> tuple[str, list[list[int]]]:
-    """Plain one-line snippet text and the [start, end) offsets of its matched words.
-
-    >>> split_marks("申请\\ue000稳岗返还\\ue001的条件")
-    ('申请稳岗返还的条件', [[2, 6]])
-    """
-    text: list[str] = []
-    marks: list[list[int]] = []
-    length = 0
-    start = None
-    for char in marked:
-        if char == MARK_OPEN:
-            start = length
-        elif char == MARK_CLOSE:
-            if start is not None and length > start:
-                marks.append([start, length])
-            start = None
-        else:
-            text.append(char)
-            length += 1
-    return "".join(text).replace("\n", " "), marks
 
 
 def opening(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -56,29 +17,6 @@ def opening(text: str, limit: int = SNIPPET_CHARS) -> str:
     """
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[:limit] + "…"
-
-
-def configure(results) -> None:
-    """Set the fragmenter and formatter of a Whoosh results object."""
-    results.fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARS, surround=40)
-    results.formatter = MarkerFormatter()
-
-
-def passage_window(text: str, words: list[str]) -> str:
-    """The part of a long text around the first query word, for the highlighter to segment.
-
-    Highlighting re-segments the text it is given; cutting it to a window keeps
-    that cost bounded on policies of tens of thousands of characters.
-
-    >>> passage_window("甲" * 5000 + "稳岗返还" + "乙" * 5000, ["稳岗返还"])[200:204]
-    '稳岗返还'
-    """
-    if len(text) <= WINDOW_BEFORE + WINDOW_AFTER:
-        return text
-    folded = fold(text)
-    found = [i for i in (folded.find(w) for w in words) if i >= 0]
-    start = max(0, min(found) - WINDOW_BEFORE) if found else 0
-    return text[start:start + WINDOW_BEFORE + WINDOW_AFTER]
 
 
 def marked_html(snippet: str, highlights: list[list[int]]) -> str:

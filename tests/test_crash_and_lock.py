@@ -23,7 +23,7 @@ def run_cli(data_dir, *args, **kwargs):
 
 def index_ids(data_dir):
     with open_service(data_dir) as service:
-        with service.index.searcher() as searcher:
+        with service.backend.index.searcher() as searcher:
             return {f["id"] for f in searcher.all_stored_fields()}
 
 

@@ -6,7 +6,7 @@ from policy_search import open_service
 from policy_search.engine import Snapshot, WeightedTerm, side_by_side, top_documents
 from policy_search.query import COORDINATION, parse_user_query, scoring_terms, UnionOr
 from policy_search.schema import TEXT_FIELDS
-from policy_search.search import BM25_K1
+from policy_search.backends.local import BM25_K1
 
 from helpers import index_texts
 
@@ -21,7 +21,7 @@ def test_array_scores_are_whoosh_term_scores_coordinated(corpus_service, questio
     drops a term's score now and then.)
     """
     terms = scoring_terms(parse_user_query(question))
-    searcher = corpus_service._current_searcher()
+    searcher = corpus_service.backend.current_searcher()
     summed, matched = {}, {}
     for field, text, boost in terms:
         for hit in searcher.search(wq.Term(field, text, boost=boost), limit=None):

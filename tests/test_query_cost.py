@@ -136,7 +136,7 @@ def test_the_cli_says_it_in_one_line(corpus_data_dir):
 
 def whoosh_date_order(service, text: str, filters: dict) -> list[str]:
     """The ids Whoosh's own sorted search gives (how date order was computed before)."""
-    searcher = service._current_searcher()
+    searcher = service.backend.current_searcher()
     results = searcher.search(build_query(parse_user_query(text)), limit=None,
                               filter=build_filter(Filters(**filters)),
                               sortedby="written_date", reverse=True)
@@ -159,7 +159,7 @@ def test_an_exclusion_only_query_pages_through_the_same_policies(corpus_service)
 
 def test_date_order_ties_go_to_the_later_added_policy(corpus_service):
     hits = corpus_service.search("", sort="date", limit=100).hits
-    searcher = corpus_service._current_searcher()
+    searcher = corpus_service.backend.current_searcher()
     number = {h.id: searcher.document_number(id=h.id) for h in hits}
     tied = [(a, b) for a, b in zip(hits, hits[1:]) if a.written_date == b.written_date]
     assert tied, "the corpus has policies written on the same day"
@@ -168,7 +168,7 @@ def test_date_order_ties_go_to_the_later_added_policy(corpus_service):
 
 def test_the_lookup_lists_what_whoosh_listed(corpus_service):
     result = corpus_service.match("370404")
-    searcher = corpus_service._current_searcher()
+    searcher = corpus_service.backend.current_searcher()
     expected = [hit["id"] for hit in searcher.search(
         wq.Every(), filter=build_filter(Filters(applies_to="370404")), limit=None,
         sortedby="written_date", reverse=True)]
@@ -255,7 +255,7 @@ def test_searches_do_not_wait_for_the_service_lock(fresh_service):
             fresh_service.search("-北京")
         done.set()
 
-    with fresh_service._lock:  # as a search holding it would
+    with fresh_service.backend.lock:  # as a search holding it would
         worker = threading.Thread(target=ordinary, daemon=True)
         worker.start()
         finished = done.wait(timeout=30)

@@ -41,7 +41,7 @@ def catalog_agrees_with_index(data_dir: Path) -> None:
         active = catalog.active_ids()
     finally:
         catalog.close()
-    with open_service(data_dir) as service, service.index.searcher() as searcher:
+    with open_service(data_dir) as service, service.backend.index.searcher() as searcher:
         assert {f["id"] for f in searcher.all_stored_fields()} == active
 
 
@@ -219,7 +219,7 @@ def test_sixty_seconds_of_load_with_sixteen_clients(corpus_data_dir):
 
 def live_documents(data_dir: Path) -> int:
     with open_service(data_dir) as service:
-        return service._current_searcher().doc_count()
+        return service.backend.current_searcher().doc_count()
 
 
 def test_one_policy_in_two_files_is_indexed_once_on_every_run(tmp_path):

@@ -251,7 +251,7 @@ def test_removed_policies_are_out_of_search_but_known_to_the_api(client, ids):
 
 
 _STALE_SEARCHER = (
-    "SearchService._current_searcher (policy_search/search.py) refreshes with Searcher.refresh(), "
+    "the local backend (policy_search/backends/local.py) refreshing with Searcher.refresh(), "
     "which in whoosh-reloaded 2.7.5 reuses the open SegmentReader of any segment whose id is "
     "unchanged (Segment.__eq__ compares ids only), with its old deletion set: a running app "
     "keeps listing removed policies, and both versions of an updated one, until restarted")
