@@ -11,14 +11,11 @@ Files: the 山东 and 浙江 local regulations of ``shared/data/laws/DLC`` and `
   classify   level, region, topic and validity tags (``classify``)
   build      the rest of ``build_policy`` (ids, normalising)
   segment    the policy analyzer (fold, jieba, stop words, sub-words) over title, 文号, issuer, body
-  postings   counting the word fields' positions into postings (``field.index`` less ``segment``)
-  bigrams    the bigram field's postings as Whoosh makes them (one token a bigram occurrence)
-  bigrams-counted  the same postings counted at once (``bigram_counts``, what the workers do;
-             not part of the total)
+  postings   counting the word fields' frequencies into postings (``field.index`` less ``segment``)
+  bigrams    counting each policy's character bigrams (``bigram_counts``, in the workers)
   write      Whoosh ``add_document`` of the word fields, postings given (``analyse_fields``)
-  write-bi   Whoosh ``add_document`` of the bigram field, postings given
-  commit     the commit of the word fields (sorting the posting pool, writing the segment)
-  commit-bi  the commit of the bigram field
+  commit     Whoosh's commit (sorting the posting pool, writing the segment)
+  write-bi   the bigram store's commit: the batch's counts to arrays and a segment on disk
 
 MB/s figures use the UTF-8 size of title + text of the policies built; seconds are CPU seconds of
 the process (``time.process_time``), steadier than wall time on a shared machine.
@@ -37,15 +34,16 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from whoosh import index as whoosh_index  # noqa: E402
-from whoosh.fields import ID, Schema  # noqa: E402
 
 import indexer.build as build  # noqa: E402
 from indexer.discover import discover  # noqa: E402
 from indexer.parsers import BULK_READERS, PARSERS  # noqa: E402
 from indexer.sniff import sniff_format  # noqa: E402
-from policy_search.analysis import segmenter  # noqa: E402
+from policy_search.analysis import bigram_counts, segmenter  # noqa: E402
+from policy_search.bigram_store import BigramBatch, BigramStore  # noqa: E402
+from policy_search.fold import fold  # noqa: E402
 from policy_search.models import SourceFile  # noqa: E402
-from policy_search.schema import (ANALYSED_FIELDS, _postings, analyse_fields, build_schema,  # noqa: E402
+from policy_search.schema import (ANALYSED_FIELDS, BIGRAM_SOURCE, analyse_fields, build_schema,  # noqa: E402
                                   policy_to_fields)
 
 DATA = BENCH.parent.parent / "shared" / "data"
@@ -104,49 +102,43 @@ def main() -> None:
 
     schema = build_schema()
     fields = [policy_to_fields(p) for p in policies]
-    words = [n for n in ANALYSED_FIELDS if n != "bigrams"]
     t = time.process_time()
     for f in fields:
-        for name in words:
-            for _ in schema[name].analyzer(f[name], positions=True, mode="index"):
+        for name in ANALYSED_FIELDS:
+            for _ in schema[name].analyzer(f[name], mode="index"):
                 pass
     times["segment"] += time.process_time() - t
     t = time.process_time()
     for f in fields:
-        for name in words:
+        for name in ANALYSED_FIELDS:
             list(schema[name].index(f[name]))
     times["postings"] += time.process_time() - t - times["segment"]
     t = time.process_time()
     for f in fields:
-        list(schema["bigrams"].index(f["bigrams"]))
+        bigram_counts(fold(f[BIGRAM_SOURCE]))
     times["bigrams"] += time.process_time() - t
-    t = time.process_time()
-    for f in fields:
-        _postings(schema["bigrams"], f["bigrams"])
-    times["bigrams-counted"] += time.process_time() - t
     prepared = [analyse_fields(f) for f in fields]
 
     with tempfile.TemporaryDirectory() as tmp:
-        word_schema = build_schema()
-        word_schema.remove("bigrams")
-        bigram_schema = Schema(id=ID(stored=True, unique=True), bigrams=build_schema()["bigrams"])
-        for label, sch, keep in (("write", word_schema, None), ("write-bi", bigram_schema, ("id", "bigrams"))):
-            (Path(tmp) / label).mkdir()
-            ix = whoosh_index.create_in(str(Path(tmp) / label), sch)
-            writer = ix.writer(limitmb=128)
-            t = time.process_time()
-            for f in prepared:
-                doc = {k: v for k, v in f.items() if (k in keep if keep else k != "bigrams")}
-                writer.add_document(**doc)
-            times[label] += time.process_time() - t
-            t = time.process_time()
-            writer.commit()
-            times["commit" if label == "write" else "commit-bi"] += time.process_time() - t
+        ix = whoosh_index.create_in(tmp, build_schema())
+        writer = ix.writer(limitmb=128)
+        batch = BigramBatch()
+        t = time.process_time()
+        for f in prepared:
+            doc = dict(f)
+            batch.add(doc["id"], doc.pop(BIGRAM_SOURCE, {}))
+            writer.add_document(**doc)
+        times["write"] += time.process_time() - t
+        t = time.process_time()
+        writer.commit()
+        times["commit"] += time.process_time() - t
+        t = time.process_time()
+        BigramStore(Path(tmp)).commit(batch, 0, 1)
+        times["write-bi"] += time.process_time() - t
 
     order = ["sniff", "parse", "extract", "classify", "build", "segment", "postings", "bigrams",
-             "write", "write-bi", "commit", "commit-bi"]
+             "write", "commit", "write-bi"]
     total = sum(times[k] for k in order)
-    order.insert(order.index("bigrams") + 1, "bigrams-counted")
     result = {"files": len(sources), "policies": len(policies), "mb": round(mb, 2),
               "seconds": {k: round(times[k], 2) for k in order}, "total_s": round(total, 2)}
     if args.json:

@@ -128,7 +128,8 @@ def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
         for skipped in report.skipped:
             click.echo(f"skipped {skipped['path']}: {skipped['reason']}", err=True)
         if report.recovered:
-            click.echo(f"Recovered {report.recovered} policies left pending by an interrupted run.")
+            click.echo(f"Indexed {report.recovered} policies again from the catalog "
+                       "(left pending by an interrupted run, or an index of an older format).")
         click.echo(report.summary())
     sys.exit(report.exit_code)
 
@@ -547,7 +548,8 @@ def import_catalog(obj, file, replace, wait, as_json):
     for failure in report.failed:
         click.echo(f"FAILED  {failure['id']}: {failure['error']}", err=True)
     if report.recovered:
-        click.echo(f"Recovered {report.recovered} policies left pending by an interrupted run.")
+        click.echo(f"Indexed {report.recovered} policies again from the catalog "
+                       "(left pending by an interrupted run, or an index of an older format).")
     click.echo(f"Imported {file} (exported {backup.exported_at or 'at an unknown time'}): {report.summary()}")
     if report.without_text:
         its = "its" if report.without_text == 1 else "their"

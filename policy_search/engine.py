@@ -37,6 +37,7 @@ Whatever reads Whoosh below its public API is in :mod:`whoosh_adapter`.
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from typing import Callable
@@ -80,21 +81,29 @@ class Snapshot:
     """Arrays of one index generation: lengths, live documents, cached postings and masks.
 
     ``reading`` is the lock held around each call into the searcher (pass the one other
-    users of the same searcher hold; by default the Snapshot makes its own).
+    users of the same searcher hold; by default the Snapshot makes its own). ``bigrams``,
+    when given, answers for the ``bigrams`` field (:mod:`bigram_store`); without it that
+    field is read from Whoosh like the others (an index of the older shape).
     """
 
-    def __init__(self, searcher, text_fields: list[str], k1: float, reading: threading.RLock | None = None):
+    def __init__(self, searcher, text_fields: list[str], k1: float, reading: threading.RLock | None = None,
+                 bigrams=None):
         self.searcher = searcher
         self.k1 = k1
         self.reading = reading or threading.RLock()
+        self.bigrams = bigrams
+        whoosh_fields = text_fields + (["bigrams"] if bigrams is None and "bigrams" in searcher.schema else [])
         with self.reading:
             reader = searcher.reader()
             self.leaves = whoosh_adapter.leaves(reader)
             self.doc_count = reader.doc_count_all()
             self.live = np.zeros(self.doc_count, bool)
             self.live[list(reader.all_doc_ids())] = True
-            self.lengths = {f: self._field_lengths(reader, f) for f in text_fields}
-            self.avg_length = {f: searcher.avg_field_length(f) or 1.0 for f in text_fields}
+            self.lengths = {f: self._field_lengths(reader, f) for f in whoosh_fields}
+            self.avg_length = {f: searcher.avg_field_length(f) or 1.0 for f in whoosh_fields}
+        if bigrams is not None:
+            self.lengths["bigrams"] = bigrams.lengths
+            self.avg_length["bigrams"] = bigrams.avg_length or 1.0
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._idf: dict[tuple[str, str], float] = {}
         self._masks: dict[object, np.ndarray] = {}
@@ -120,16 +129,10 @@ class Snapshot:
         found = self._postings.get(key)
         if found is not None:
             return found
-        with self.reading:
-            found = self._postings.get(key)
-            if found is not None:  # read by another thread while this one waited
-                return found
-            ids, weights = [], []
-            for leaf, offset in self.leaves:
-                leaf_ids, leaf_weights = whoosh_adapter.read_postings(leaf, field, text, offset)
-                ids += leaf_ids
-                weights += leaf_weights
-        found = (np.concatenate(ids).astype(np.int32), np.concatenate(weights)) if ids else _EMPTY
+        if field == "bigrams" and self.bigrams is not None:
+            found = self.bigrams.postings(text)
+        else:
+            found = self._whoosh_postings(field, text)
         with self._lock:
             size = found[0].nbytes + found[1].nbytes
             if self._cached_bytes + size > CACHE_BYTES or len(self._postings) >= CACHE_TERMS:
@@ -138,6 +141,15 @@ class Snapshot:
             self._postings[key] = found
             self._cached_bytes += size
         return found
+
+    def _whoosh_postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        with self.reading:
+            ids, weights = [], []
+            for leaf, offset in self.leaves:
+                leaf_ids, leaf_weights = whoosh_adapter.read_postings(leaf, field, text, offset)
+                ids += leaf_ids
+                weights += leaf_weights
+        return (np.concatenate(ids).astype(np.int32), np.concatenate(weights)) if ids else _EMPTY
 
     def folded_body(self, docnum: int, body: str | None = None) -> str:
         """The folded text of a document's body, kept for the life of the generation (bounded).
@@ -168,12 +180,18 @@ class Snapshot:
             self._folded_chars += len(text)
 
     def idf(self, field: str, text: str) -> float:
-        """Whoosh's idf of a term in this generation, cached."""
+        """Whoosh's idf of a term in this generation, cached (for the bigram store, the same
+        formula over live documents: ``ln(N / (df + 1)) + 1``)."""
         key = (field, text)
         found = self._idf.get(key)
         if found is None:
-            with self.reading:
-                found = self.searcher.idf(field, text)
+            if self.doc_count == 0:  # Whoosh's formula takes the log of 0
+                found = 0.0
+            elif field == "bigrams" and self.bigrams is not None:
+                found = math.log(max(self.bigrams.live_count, 1) / (len(self.postings(field, text)[0]) + 1)) + 1
+            else:
+                with self.reading:
+                    found = self.searcher.idf(field, text)
             if len(self._idf) >= CACHE_TERMS:
                 self._idf.clear()
             self._idf[key] = found

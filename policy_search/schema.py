@@ -6,11 +6,9 @@ import json
 import pickle
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.formats import Frequency
-from whoosh.system import pack_uint
 
 from . import divisions
-from .analysis import BigramTokenizer, bigram_counts, policy_analyzer
+from .analysis import bigram_counts, policy_analyzer
 from .fold import fold
 from .models import Policy
 
@@ -19,7 +17,10 @@ TEXT_FIELDS = {"title": 0.5, "doc_number_text": 2.0, "issuer": 0.5, "body": 1.0}
 
 
 #: The analysed fields whose postings an ingest worker can compute ahead (see :func:`analyse_fields`).
-ANALYSED_FIELDS = ("title", "doc_number_text", "issuer", "body", "bigrams")
+ANALYSED_FIELDS = ("title", "doc_number_text", "issuer", "body")
+#: The field of :func:`policy_to_fields` that is not Whoosh's: the text whose character bigrams
+#: :mod:`bigram_store` keeps (a worker hands over the counts, see :func:`analyse_fields`).
+BIGRAM_SOURCE = "bigrams"
 
 
 class AnalyzedText(str):
@@ -57,16 +58,21 @@ def _field_key(field) -> tuple:
 
 
 def build_schema() -> Schema:
-    """The index schema: Chinese text fields, exact filters, stored display fields."""
+    """The index schema: Chinese text fields, exact filters, stored display fields.
+
+    Text fields keep frequencies, not positions: quoted phrases and words side by side are
+    checked in the texts (:mod:`backends.local`), so positions would only slow the writer.
+    The id is also a column, so a generation maps ids to document numbers in one read
+    (:mod:`bigram_store`).
+    """
     analyzer = policy_analyzer()
     return Schema(
-        id=ID(stored=True, unique=True),
-        title=PreparedText(analyzer=analyzer, stored=True),
+        id=ID(stored=True, unique=True, sortable=True),
+        title=PreparedText(analyzer=analyzer, stored=True, phrase=False),
         doc_number=ID(stored=True),
-        doc_number_text=PreparedText(analyzer=analyzer),
-        issuer=PreparedText(analyzer=analyzer, stored=True),
-        body=PreparedText(analyzer=analyzer, stored=True),
-        bigrams=PreparedText(analyzer=BigramTokenizer(), phrase=False),
+        doc_number_text=PreparedText(analyzer=analyzer, phrase=False),
+        issuer=PreparedText(analyzer=analyzer, stored=True, phrase=False),
+        body=PreparedText(analyzer=analyzer, stored=True, phrase=False),
         level=ID(stored=True),
         region_keys=KEYWORD(commas=True),
         region_code=ID(),
@@ -98,8 +104,16 @@ def _keyword_list(values: list[str]) -> str:
     return ",".join(v.replace(",", " ") for v in values if v)
 
 
+def is_current_format(schema: Schema) -> bool:
+    """True when an index was made with this schema's shape (bigrams outside Whoosh, no positions,
+    the id a column); an older index is rebuilt from the catalog by the next writer."""
+    return (BIGRAM_SOURCE not in schema.names() and schema["id"].column_type is not None
+            and not schema["body"].format.supports("positions"))
+
+
 def policy_to_fields(policy: Policy) -> dict:
-    """The Whoosh document for a policy (the only Policy → fields conversion)."""
+    """The document for a policy (the only Policy → fields conversion): Whoosh's fields, and
+    the text of the bigram store under :data:`BIGRAM_SOURCE`."""
     return {
         "id": policy.id,
         "title": policy.title or "",
@@ -137,6 +151,8 @@ def analyse_fields(fields: dict) -> dict:
     """
     schema = _analysis_schema()
     out = dict(fields)
+    if fields.get(BIGRAM_SOURCE):
+        out[BIGRAM_SOURCE] = bigram_counts(fold(fields[BIGRAM_SOURCE]))
     for name in ANALYSED_FIELDS:
         value = fields.get(name)
         if not value:
@@ -152,13 +168,10 @@ def analyse_fields(fields: dict) -> dict:
 
 
 def _postings(field, value: str) -> list[tuple]:
-    """What ``field.index(value)`` yields; for the bigram field counted at once, not token by token.
-
-    Whoosh's Frequency format sums one boost of 1.0 a token, so a piece seen n times
-    has frequency n and weight ``float(n)`` times the field boost: the same numbers.
-    """
-    if type(field.analyzer) is BigramTokenizer and type(field.format) is Frequency:
-        boost = field.format.field_boost
-        return [(piece.encode("utf-8"), n, float(n) * boost, pack_uint(n))
-                for piece, n in bigram_counts(fold(value)).items()]
+    """What ``field.index(value)`` yields."""
     return list(field.index(value))
+
+
+def bigram_counts_of(value) -> dict[str, int]:
+    """The bigram counts of a :data:`BIGRAM_SOURCE` value: counted by a worker already, or now."""
+    return value if isinstance(value, dict) else bigram_counts(fold(value or ""))

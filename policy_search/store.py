@@ -6,8 +6,9 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
+from .bigram_store import BigramStore
 from .errors import IndexMissingError
-from .schema import build_schema
+from .schema import build_schema, is_current_format
 
 INDEX_NAME = "policies"
 
@@ -27,8 +28,16 @@ def open_index(index_dir: Path, data_dir_hint: Path | None = None) -> Index:
 
 
 def open_or_create_index(index_dir: Path) -> Index:
-    """Open the index for writing, creating an empty one the first time."""
+    """Open the index for writing, creating an empty one the first time.
+
+    An index of an older shape (see :func:`schema.is_current_format`) is made anew, empty:
+    the writer's recovery then indexes every policy of the catalog again (the catalog keeps
+    every text, so nothing is lost; readers go on with the old index until that commit).
+    """
     if index_exists(index_dir):
-        return whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        index = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        if is_current_format(index.schema):
+            return index
     index_dir.mkdir(parents=True, exist_ok=True)
+    BigramStore(index_dir).clear()
     return whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)

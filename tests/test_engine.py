@@ -1,6 +1,12 @@
 """The array scorer gives Whoosh's own scores for the same OR query, and stays in step with the index."""
+import math
+
+import numpy as np
 import pytest
 from whoosh import query as wq
+
+from policy_search.analysis import bigram_counts
+from policy_search.fold import fold
 
 from policy_search import open_service
 from policy_search.engine import Snapshot, WeightedTerm, side_by_side, top_documents
@@ -20,7 +26,7 @@ def test_array_scores_are_whoosh_term_scores_coordinated(corpus_service, questio
     (Whoosh's own union matcher is not the reference: on multi-word queries it
     drops a term's score now and then.)
     """
-    terms = scoring_terms(parse_user_query(question))
+    terms = [t for t in scoring_terms(parse_user_query(question)) if t[0] != "bigrams"]  # not Whoosh's
     searcher = corpus_service.backend.current_searcher()
     summed, matched = {}, {}
     for field, text, boost in terms:
@@ -31,7 +37,7 @@ def test_array_scores_are_whoosh_term_scores_coordinated(corpus_service, questio
         .matcher(searcher, searcher.context())._termcount
     expected = {d: (s + (matched[d] - 1) / (leaves - COORDINATION) ** 2) * (leaves - 1) / leaves
                 for d, s in summed.items()}
-    arrays = Snapshot(searcher, [*TEXT_FIELDS, "bigrams"], BM25_K1)
+    arrays = Snapshot(searcher, list(TEXT_FIELDS), BM25_K1)
     weighted = [WeightedTerm(*t) for t in terms]
     raw, counts = arrays.raw_scores(weighted)
     assert arrays.present(weighted) == leaves
@@ -40,6 +46,25 @@ def test_array_scores_are_whoosh_term_scores_coordinated(corpus_service, questio
     assert expected and got.keys() == expected.keys()
     for docnum, score in expected.items():
         assert got[docnum] == pytest.approx(score, rel=1e-5)
+
+
+@pytest.mark.parametrize("piece", ["复工", "减免", "稳岗", "2020", "不在"])
+def test_bigram_postings_count_the_stored_texts(corpus_service, piece):
+    """The bigram store's postings, lengths and idf, against the titles and bodies counted afresh."""
+    with corpus_service.backend.reading() as view:
+        arrays = view.arrays
+        expected = {}
+        for docnum in np.flatnonzero(arrays.live):
+            stored = arrays.stored(int(docnum), keep=False)
+            counts = bigram_counts(fold(f"{stored.get('title', '')}\n{stored.get('body', '')}"))
+            assert arrays.lengths["bigrams"][docnum] == sum(counts.values())
+            if counts.get(piece):
+                expected[int(docnum)] = counts[piece]
+        ids, freqs = arrays.postings("bigrams", piece)
+        assert dict(zip(ids.tolist(), freqs.tolist())) == expected
+        assert list(ids) == sorted(ids)
+        live = int(arrays.live.sum())
+        assert arrays.idf("bigrams", piece) == pytest.approx(math.log(live / (len(expected) + 1)) + 1)
 
 
 def test_top_documents_orders_by_score_then_number():

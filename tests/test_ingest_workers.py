@@ -13,7 +13,8 @@ from indexer import workers
 from indexer.pipeline import ingest
 from policy_search.analysis import PolicyTokenizer
 from policy_search.models import Policy, SourceFile
-from policy_search.schema import AnalyzedText, analyse_fields, build_schema, policy_to_fields
+from policy_search.schema import (BIGRAM_SOURCE, AnalyzedText, analyse_fields, bigram_counts_of, build_schema,
+                                  policy_to_fields)
 from policy_search.settings import DataPaths
 from policy_search.store import open_index
 
@@ -56,13 +57,16 @@ def test_analysed_fields_give_the_same_postings_as_analysing_in_the_writer():
     for prepared in (False, True):
         ix = RamStorage().create_index(build_schema())
         writer = ix.writer()
+        counts = {}
         for policy in _policies():
             fields = policy_to_fields(policy)
-            writer.add_document(**(analyse_fields(fields) if prepared else fields))
+            fields = analyse_fields(fields) if prepared else fields
+            counts[policy.id] = bigram_counts_of(fields.pop(BIGRAM_SOURCE))
+            writer.add_document(**fields)
         writer.commit()
-        both.append(dump_index(ix))
+        both.append({**dump_index(ix), "bigrams": counts})
     assert both[0]["postings"] and both[0] == both[1]
-    assert any(name == "bigrams" for name, _ in both[1]["postings"])
+    assert both[1]["bigrams"]["a"]["稳岗"] == 4 and both[1]["bigrams"]["c"] == {"空": 1}
     assert all(type(v) is str for fields in both[1]["stored"].values() for v in fields.values()
                if isinstance(v, str))
 

@@ -1,0 +1,369 @@
+"""Character-bigram postings kept beside the Whoosh index, in arrays of the project's own.
+
+The bigram field (overlapping CJK character pairs of title and body, see
+:func:`analysis.bigram_counts`) is what bridges segmentation differences, and ranking
+needs it (``eval`` on the dev questions loses 0.018 of MRR@10 without it). Pushed through
+Whoosh's writer it cost 23 of the 52 CPU seconds of an ingest (``bench/ingest_parts.py``):
+Whoosh adds and sorts every posting in Python. Here a batch's postings are counted in the
+ingest workers and written at commit as a handful of NumPy arrays, and searches read them
+memory-mapped.
+
+On disk, in ``<index>/bigrams/``:
+
+``seg-<name>/``       one committed batch (a *segment*):
+                      ``ids.json``        the policy id of each document of the segment, and the
+                                          ids the batch deleted (its *tombstones*);
+                      ``lengths.npy``     each document's number of bigrams (``int32``);
+                      ``terms.bin``       the segment's distinct terms, sorted, UTF-8, end to end,
+                                          with ``term_starts.npy`` (byte offsets, one more than terms);
+                      ``post_starts.npy`` where each term's postings begin in ``docs.npy`` (its
+                                          documents, ascending) and ``freqs.npy`` (``int32``);
+``gen-<G>.json``      the segments, oldest first, that Whoosh's generation ``G`` sees.
+
+A generation's manifest is written before Whoosh commits that generation, so a reader
+never meets a Whoosh generation without its segments; a manifest left by a run killed
+before its commit is written again by the next one. A policy id belongs to the newest
+segment naming it (a later batch replaces an earlier document, a tombstone removes it), and
+only ids Whoosh holds live count: Whoosh stays the judge of what is indexed. Segments
+of similar size are merged at commit (each merge at least doubles what it writes), so
+the number of segments stays logarithmic and the cost of writing grows linearly.
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import mmap
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FOLDER = "bigrams"
+#: Manifests kept behind the newest (readers of those generations may still be opening them).
+KEEP_GENERATIONS = 3
+#: The newest segment is merged into the one before when it holds at least this share of its postings.
+MERGE_SHARE = 0.25
+#: Past this many segments the two newest are merged whatever their sizes.
+MAX_SEGMENTS = 12
+
+
+# --- one segment -------------------------------------------------------------------------------
+
+
+class _Terms:
+    """The sorted terms of a segment as a sequence of str (for :mod:`bisect`), read from a map."""
+
+    def __init__(self, blob, starts: np.ndarray):
+        self._blob = blob
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __getitem__(self, row: int) -> str:
+        return self._blob[int(self._starts[row]):int(self._starts[row + 1])].decode("utf-8")
+
+    def all(self) -> list[str]:
+        """Every term, decoded (for a merge)."""
+        data = bytes(self._blob[:int(self._starts[-1])])
+        starts = self._starts.tolist()
+        return [data[a:b].decode("utf-8") for a, b in zip(starts, starts[1:])]
+
+
+class Segment:
+    """One committed batch of bigram postings, memory-mapped."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.name = folder.name
+        meta = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        self.ids: list[str] = meta["ids"]
+        self.tombstones: list[str] = meta["tombstones"]
+        self.lengths = np.load(folder / "lengths.npy", mmap_mode="r")
+        self.post_starts = np.load(folder / "post_starts.npy", mmap_mode="r")
+        self.docs = np.load(folder / "docs.npy", mmap_mode="r")
+        self.freqs = np.load(folder / "freqs.npy", mmap_mode="r")
+        self._blob = _map_file(folder / "terms.bin")
+        self.terms = _Terms(self._blob, np.load(folder / "term_starts.npy", mmap_mode="r"))
+
+    @property
+    def size(self) -> int:
+        """How many postings the segment holds (what merging it costs)."""
+        return int(self.post_starts[-1]) if len(self.post_starts) else 0
+
+    def row(self, text: str) -> int | None:
+        """The term's row, or None when the segment lacks it."""
+        at = bisect.bisect_left(self.terms, text)
+        return at if at < len(self.terms) and self.terms[at] == text else None
+
+    def postings(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Local document numbers and frequencies of a term (empty when absent)."""
+        row = self.row(text)
+        if row is None:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        start, end = int(self.post_starts[row]), int(self.post_starts[row + 1])
+        return self.docs[start:end], self.freqs[start:end]
+
+
+def _map_file(path: Path):
+    """A read-only map of a file (an empty bytes object for an empty file, which cannot be mapped)."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+@dataclass
+class _Postings:
+    """A batch's postings before they are written: documents in order, terms as ranks."""
+
+    ids: list[str]
+    tombstones: list[str]
+    lengths: np.ndarray
+    terms: list[str]          # sorted
+    term_rows: np.ndarray     # the term of each posting (row of ``terms``), postings document-ordered
+    docs: np.ndarray
+    freqs: np.ndarray
+
+
+def _write_segment(folder: Path, postings: _Postings) -> Segment:
+    """Write a segment in a temporary folder and rename it into place."""
+    order = np.argsort(postings.term_rows, kind="stable")  # by term, documents still ascending
+    counts = np.bincount(postings.term_rows, minlength=len(postings.terms))
+    encoded = [term.encode("utf-8") for term in postings.terms]
+    term_starts = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=term_starts[1:])
+    post_starts = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum(counts, out=post_starts[1:])
+    temporary = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    (temporary / "ids.json").write_text(json.dumps({"ids": postings.ids, "tombstones": postings.tombstones},
+                                                   ensure_ascii=False), encoding="utf-8")
+    np.save(temporary / "lengths.npy", np.asarray(postings.lengths, np.int32))
+    (temporary / "terms.bin").write_bytes(b"".join(encoded))
+    np.save(temporary / "term_starts.npy", term_starts)
+    np.save(temporary / "post_starts.npy", post_starts)
+    np.save(temporary / "docs.npy", np.asarray(postings.docs, np.int32)[order])
+    np.save(temporary / "freqs.npy", np.asarray(postings.freqs, np.int32)[order])
+    os.rename(temporary, folder)
+    return Segment(folder)
+
+
+def _ranked_terms(vocabulary: dict[str, int], ids: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The vocabulary sorted, and each of ``ids`` (values of ``vocabulary``) as its rank."""
+    terms = sorted(vocabulary)
+    rank_of = np.zeros(max(vocabulary.values(), default=0) + 1, np.int32)
+    rank_of[np.fromiter((vocabulary[t] for t in terms), np.int64, len(terms))] = np.arange(len(terms))
+    return terms, rank_of[ids] if len(ids) else np.zeros(0, np.int32)
+
+
+# --- a batch being written ------------------------------------------------------------------------
+
+
+@dataclass
+class BigramBatch:
+    """The bigram counts of the documents a writer adds, and the ids it deletes."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+
+    def add(self, policy_id: str, counts: dict[str, int]) -> None:
+        self.counts[policy_id] = counts
+        self.deleted.discard(policy_id)
+
+    def delete(self, policy_id: str) -> None:
+        self.counts.pop(policy_id, None)
+        self.deleted.add(policy_id)
+
+    def __bool__(self) -> bool:
+        return bool(self.counts or self.deleted)
+
+    def postings(self) -> _Postings:
+        """The batch as arrays: one pass of dictionary look-ups in C, then NumPy."""
+        vocabulary: dict[str, int] = {}
+        numbers = itertools.count()
+        term_ids, freqs, lengths = [], [], []
+        for counts in self.counts.values():
+            term_ids.append(np.fromiter(map(vocabulary.setdefault, counts.keys(), numbers), np.int64, len(counts)))
+            freq = np.fromiter(counts.values(), np.int32, len(counts))
+            freqs.append(freq)
+            lengths.append(int(freq.sum()))
+        sizes = [len(f) for f in freqs]
+        terms, rows = _ranked_terms(vocabulary, np.concatenate(term_ids) if term_ids else np.zeros(0, np.int64))
+        return _Postings(ids=list(self.counts), tombstones=sorted(self.deleted),
+                         lengths=np.array(lengths, np.int32), terms=terms, term_rows=rows,
+                         docs=np.repeat(np.arange(len(sizes), dtype=np.int32), sizes),
+                         freqs=np.concatenate(freqs) if freqs else np.zeros(0, np.int32))
+
+
+# --- the store ---------------------------------------------------------------------------------------
+
+
+class BigramStore:
+    """The bigram folder of one index: manifests and segments."""
+
+    def __init__(self, index_dir: Path):
+        self.folder = Path(index_dir) / FOLDER
+
+    def exists(self) -> bool:
+        return self.folder.is_dir()
+
+    def clear(self) -> None:
+        """Remove every segment and manifest (the index is being made anew)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def segment_names(self, generation: int) -> list[str] | None:
+        """The segments generation ``generation`` sees, or None without a manifest."""
+        path = self.folder / f"gen-{generation}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["segments"]
+        except FileNotFoundError:
+            return None
+
+    def segments(self, generation: int) -> list[Segment] | None:
+        names = self.segment_names(generation)
+        return None if names is None else [Segment(self.folder / name) for name in names]
+
+    def commit(self, batch: BigramBatch, previous: int, generation: int) -> None:
+        """Write the batch as a new segment, merge, and name the segments of ``generation``.
+
+        ``previous`` is the generation the batch was written over (its segments are the start).
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        segments = self.segments(previous) or []
+        if batch:
+            segments.append(_write_segment(self._new_folder(), batch.postings()))
+        segments = self._merged(segments)
+        self._write_manifest(generation, [s.name for s in segments])
+        self._collect_garbage(generation)
+
+    def _new_folder(self) -> Path:
+        return self.folder / f"seg-{secrets.token_hex(6)}"
+
+    def _merged(self, segments: list[Segment]) -> list[Segment]:
+        """Merge the newest segment into the one before while it is not much smaller."""
+        while len(segments) >= 2 and (segments[-1].size >= MERGE_SHARE * segments[-2].size
+                                      or len(segments) > MAX_SEGMENTS):
+            first = len(segments) == 2
+            merged = _write_segment(self._new_folder(), merge_postings(segments[-2:], drop_tombstones=first))
+            segments = segments[:-2] + [merged]
+        return segments
+
+    def _write_manifest(self, generation: int, names: list[str]) -> None:
+        path = self.folder / f"gen-{generation}.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"segments": names}), encoding="utf-8")
+        os.replace(temporary, path)
+
+    def _collect_garbage(self, newest: int) -> None:
+        """Drop manifests more than ``KEEP_GENERATIONS`` behind, and segments none of the rest name."""
+        kept: set[str] = set()
+        for path in self.folder.glob("gen-*.json"):
+            generation = int(path.stem.split("-", 1)[1])
+            if generation < newest - KEEP_GENERATIONS or generation > newest:
+                path.unlink(missing_ok=True)
+            else:
+                kept.update(self.segment_names(generation) or [])
+        for path in self.folder.glob("seg-*"):
+            if path.name not in kept:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def merge_postings(segments: list[Segment], drop_tombstones: bool) -> _Postings:
+    """Several consecutive segments as one batch: the newest document of each id kept.
+
+    ``drop_tombstones`` when the oldest segment of the index is among them (nothing older
+    is left for a tombstone to hide).
+    """
+    claimed: set[str] = set()
+    tombstones: list[str] = []
+    keep: list[np.ndarray] = [np.zeros(0, bool)] * len(segments)
+    for at in range(len(segments) - 1, -1, -1):
+        segment = segments[at]
+        for policy_id in segment.tombstones:
+            if policy_id not in claimed:
+                claimed.add(policy_id)
+                tombstones.append(policy_id)
+        mask = np.zeros(len(segment.ids), bool)
+        for local, policy_id in enumerate(segment.ids):
+            if policy_id not in claimed:
+                claimed.add(policy_id)
+                mask[local] = True
+        keep[at] = mask
+    vocabulary: dict[str, int] = {}
+    numbers = itertools.count()
+    ids, lengths, term_ids, docs, freqs = [], [], [], [], []
+    first_doc = 0
+    for segment, mask in zip(segments, keep):
+        renumber = np.full(len(segment.ids), -1, np.int64)
+        renumber[mask] = np.arange(first_doc, first_doc + int(mask.sum()))
+        first_doc += int(mask.sum())
+        ids += [i for i, kept in zip(segment.ids, mask) if kept]
+        lengths.append(np.asarray(segment.lengths)[mask])
+        segment_ids = np.fromiter(map(vocabulary.setdefault, segment.terms.all(), numbers), np.int64,
+                                  len(segment.terms))
+        per_term = np.diff(np.asarray(segment.post_starts))
+        posting_terms = np.repeat(segment_ids, per_term)
+        new_docs = renumber[np.asarray(segment.docs)]
+        alive = new_docs >= 0
+        # postings of a segment are term-ordered; put them back in document order for the writer
+        order = np.argsort(new_docs[alive], kind="stable")
+        term_ids.append(posting_terms[alive][order])
+        docs.append(new_docs[alive][order])
+        freqs.append(np.asarray(segment.freqs)[alive][order])
+    terms, rows = _ranked_terms(vocabulary, np.concatenate(term_ids))
+    return _Postings(ids=ids, tombstones=[] if drop_tombstones else sorted(tombstones),
+                     lengths=np.concatenate(lengths), terms=terms, term_rows=rows,
+                     docs=np.concatenate(docs).astype(np.int32), freqs=np.concatenate(freqs))
+
+
+# --- reading one generation ------------------------------------------------------------------------
+
+
+class BigramView:
+    """The bigram postings of one Whoosh generation, in that generation's document numbers."""
+
+    def __init__(self, segments: list[Segment], docnum_of: dict[str, int], doc_count: int):
+        self.segments = segments
+        self.doc_count = doc_count
+        self.lengths = np.zeros(doc_count, np.float32)
+        self._docmaps: list[np.ndarray] = []
+        claimed: set[str] = set()
+        for segment in reversed(segments):
+            docmap = np.full(len(segment.ids), -1, np.int32)
+            claimed.update(segment.tombstones)
+            for local, policy_id in enumerate(segment.ids):
+                if policy_id in claimed:
+                    continue
+                claimed.add(policy_id)
+                docnum = docnum_of.get(policy_id)
+                if docnum is not None:
+                    docmap[local] = docnum
+            hit = docmap >= 0
+            self.lengths[docmap[hit]] = np.asarray(segment.lengths)[hit]
+            self._docmaps.append(docmap)
+        self._docmaps.reverse()
+        self.live_count = sum(int((m >= 0).sum()) for m in self._docmaps)
+        self.avg_length = float(self.lengths.sum() / self.live_count) if self.live_count else 1.0
+
+    def postings(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers (ascending) and frequencies of a term, live documents only."""
+        ids, freqs = [], []
+        for segment, docmap in zip(self.segments, self._docmaps):
+            local, freq = segment.postings(text)
+            if not len(local):
+                continue
+            docnums = docmap[local]
+            hit = docnums >= 0
+            ids.append(docnums[hit])
+            freqs.append(np.asarray(freq)[hit])
+        if not ids:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        docnums, freqs_all = np.concatenate(ids), np.concatenate(freqs).astype(np.float32)
+        order = np.argsort(docnums, kind="stable")
+        return docnums[order], freqs_all[order]
