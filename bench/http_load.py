@@ -82,12 +82,48 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident set) of a process, in MB."""
+def status_mb(pid: int, field: str) -> float:
+    """A size field of ``/proc/<pid>/status`` (``VmHWM``, ``VmRSS`` …) in MB; NaN when absent."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a process, in MB."""
+    return status_mb(pid, "VmHWM")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants still running, from the parent ids in ``/proc/*/stat``."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:        # the process ended meanwhile
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])   # after "(comm)"
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(child for child, parent in parents.items() if parent == current)
+    return tree
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident set (VmRSS) of a process and all its descendants together, in MB: a server that
+    runs worker processes is measured whole."""
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            total += status_mb(member, "VmRSS")
+        except OSError:
+            continue
+    return total
 
 
 def titles_of(data_dir: Path, count: int) -> list[str]:

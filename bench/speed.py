@@ -59,7 +59,8 @@ from _common import (
     read_lines,
     require,
 )
-from http_load import CLI, free_port, peak_rss_mb, run_load, start_server, stop_server
+from http_load import (CLI, free_port, peak_rss_mb, run_load, start_server, stop_server,
+                       tree_rss_mb)
 
 LAWS = DATA / "laws"
 PARTS = ("ingest", "search", "http")
@@ -219,19 +220,26 @@ def search_child(kind: str, index_dir: Path, query_file: Path, workdir: Path,
     return {**last_json_line(run["stdout"]), "peak_rss_mb": run["peak_rss_mb"]}
 
 
-def measure_search(workdir: Path, count: int) -> dict:
+def write_queries(workdir: Path, count: int) -> tuple[Path, dict]:
+    """The search children's questions written to a file (returned with its content): the first
+    ``count`` of ``queries-load.txt`` timed, the 20 after them for the warm-up."""
     questions = read_lines(LOAD_QUERIES)
     timed = questions[:count]
     warmup = questions[count:count + WARMUP_QUERIES] or questions[:WARMUP_QUERIES]
     query_file = workdir / "queries.json"
-    query_file.write_text(json.dumps({"timed": timed, "warmup": warmup}, ensure_ascii=False),
-                          encoding="utf-8")
+    queries = {"timed": timed, "warmup": warmup}
+    query_file.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    return query_file, queries
+
+
+def measure_search(workdir: Path, count: int) -> dict:
+    query_file, queries = write_queries(workdir, count)
     textbook = search_child("textbook-search", workdir / "textbook", query_file, workdir)
     project = search_child("project-search", workdir / "project", query_file, workdir)
     plain = search_child("project-search", workdir / "project", query_file, workdir,
                          ("--no-details",))
-    result = {"queries": len(timed), "warmup": len(warmup), "textbook": textbook,
-              "project": project, "project_no_details": plain}
+    result = {"queries": len(queries["timed"]), "warmup": len(queries["warmup"]),
+              "textbook": textbook, "project": project, "project_no_details": plain}
     for key in ("project", "project_no_details"):
         result[key]["speedup_p50"] = textbook["p50_ms"] / result[key]["p50_ms"]
     return result
@@ -247,6 +255,7 @@ def measure_http(data_dir: Path, duration: float) -> dict:
         run_load(port, questions, HTTP_CLIENTS, HTTP_WARMUP_S)
         result = run_load(port, questions, HTTP_CLIENTS, duration)
         result["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+        result["server_rss_mb"] = tree_rss_mb(server.pid)     # with any worker processes
     finally:
         stop_server(server)
     result["questions"] = len(questions)
@@ -465,26 +474,32 @@ def rounded(value, digits: int = 3):
     return value
 
 
-def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--_child":
-        run_as_child(sys.argv[2], sys.argv[3:])
-        return
-    args = parse_args()
+def run_bench(args: argparse.Namespace, run, report, prefix: str) -> None:
+    """The frame of a bench over the laws + COVID documents: check the data is there, call
+    ``run(args, workdir)`` in ``--work-dir`` (then also written to ``DIR/result.json``) or in a
+    temporary folder named ``prefix…``, and print its result (rounded) as JSON or with ``report``."""
     require(CORPUS, LOAD_QUERIES)
     if not LAWS.is_dir():
         sys.exit(f"bench: data not found: {LAWS} (the laws folder of shared/data)")
     if args.work_dir:
         args.work_dir.mkdir(parents=True, exist_ok=True)
-        result = rounded(run_parts(args, args.work_dir.resolve()))
+        result = rounded(run(args, args.work_dir.resolve()))
         (args.work_dir / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2),
                                                    encoding="utf-8")
     else:
-        with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
-            result = rounded(run_parts(args, Path(tmp)))
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            result = rounded(run(args, Path(tmp)))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        print_report(result)
+        report(result)
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--_child":
+        run_as_child(sys.argv[2], sys.argv[3:])
+        return
+    run_bench(parse_args(), run_parts, print_report, "bench-speed-")
 
 
 if __name__ == "__main__":
