@@ -12,7 +12,7 @@ from policy_search.fold import fold
 from policy_search.models import Policy
 
 from .place import infer_place
-from .topics import classify_industries, classify_topics
+from .topics import topics_and_industries
 from .validity import find_valid_until
 
 #: The fields the taggers infer, in the order they are computed.
@@ -24,11 +24,12 @@ def classify(title: str, text: str, issuer: str | None, doc_number: str | None,
     """All inferred tags of a policy, from its title, text and metadata."""
     level, region = infer_place(issuer, doc_number, title, text)
     folded_title, folded_text = fold(title or ""), fold(text)
+    topics, industries = topics_and_industries(folded_title, folded_text)
     return {
         "level": level,
         "region": region,
-        "topics": classify_topics(folded_title, folded_text),
-        "industries": classify_industries(folded_title, folded_text),
+        "topics": topics,
+        "industries": industries,
         "valid_until": find_valid_until(folded_text, written_date or publish_date),
     }
 

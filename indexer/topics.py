@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -113,19 +114,39 @@ def length_factor(length: int, settings: dict) -> float:
     return min(max(1.0, math.sqrt(ratio)), float(settings["max_raise"]))
 
 
-def _without_ignored(rule: LabelRule, title: str, text: str) -> tuple[str, str]:
+def character_pairs(text: str) -> frozenset[str]:
+    """Every two characters side by side in a text (what a phrase needs to be in it).
+
+    >>> sorted(character_pairs("稳岗返还"))
+    ['岗返', '稳岗', '返还']
+    """
+    return frozenset(map(operator.add, text, text[1:]))
+
+
+def may_hold(pairs: frozenset[str] | None, phrase: str) -> bool:
+    """False when the text whose :func:`character_pairs` these are cannot hold the phrase
+    (its first or last two characters never stand together there); a cheap check before
+    scanning the whole text for it."""
+    return pairs is None or len(phrase) < 2 or (phrase[:2] in pairs and phrase[-2:] in pairs)
+
+
+def _without_ignored(rule: LabelRule, title: str, text: str,
+                     pairs: frozenset[str] | None = None) -> tuple[str, str]:
     """Title and text with the label's ignored phrases blanked out."""
     for phrase in rule.ignore:
-        title, text = _blank(title, phrase), _blank(text, phrase)
+        title = _blank(title, phrase)
+        if may_hold(pairs, phrase):
+            text = _blank(text, phrase)
     return title, text
 
 
-def label_score(rule: LabelRule, title: str, text: str) -> float:
-    """Evidence score of one label in an already folded title and text."""
-    title, text = _without_ignored(rule, title, text)
+def label_score(rule: LabelRule, title: str, text: str, pairs: frozenset[str] | None = None) -> float:
+    """Evidence score of one label in an already folded title and text (``pairs``: the text's
+    :func:`character_pairs`, to skip keywords it cannot hold)."""
+    title, text = _without_ignored(rule, title, text, pairs)
     settings, score = rule.settings, 0.0
     for word, weight in rule.keywords:
-        values = _occurrences(text, word, settings["list_factor"])
+        values = _occurrences(text, word, settings["list_factor"]) if may_hold(pairs, word) else []
         if values:
             score += weight * keyword_evidence(values, settings)
             text = _blank(text, word)
@@ -135,20 +156,27 @@ def label_score(rule: LabelRule, title: str, text: str) -> float:
     return score
 
 
-def has_strong(rule: LabelRule, title: str, text: str) -> bool:
+def has_strong(rule: LabelRule, title: str, text: str, pairs: frozenset[str] | None = None) -> bool:
     """Whether a strong phrase of the label is in the folded title or text (outside ignored phrases)."""
-    title, text = _without_ignored(rule, title, text)
-    return any(p in text or p in title for p in rule.strong)
+    if not rule.strong:
+        return False
+    title, text = _without_ignored(rule, title, text, pairs)
+    return any((may_hold(pairs, p) and p in text) or p in title for p in rule.strong)
 
 
 def score_labels(title: str, text: str, rules: RuleSet) -> dict[str, float]:
     """Score of every label with evidence, relative to its threshold (1.0 or more = tagged)."""
     title, text = fold(title or ""), fold(text or "")
+    return _score_folded(title, text, rules, character_pairs(text))
+
+
+def _score_folded(title: str, text: str, rules: RuleSet, pairs: frozenset[str]) -> dict[str, float]:
+    """:func:`score_labels` of a folded title and text, given the text's character pairs."""
     factor = length_factor(len(text), rules.settings)
     scores: dict[str, float] = {}
     for rule in rules.labels:
-        score = label_score(rule, title, text) / (rule.settings["threshold"] * factor)
-        if has_strong(rule, title, text):
+        score = label_score(rule, title, text, pairs) / (rule.settings["threshold"] * factor)
+        if has_strong(rule, title, text, pairs):
             score = max(score, 1.0)
         if score > 0:
             scores[rule.name] = score
@@ -167,9 +195,22 @@ def classify_topics(title: str, text: str) -> list[str]:
 
 def classify_industries(title: str, text: str) -> list[str]:
     """Industries the policy targets, strongest first; 不限行业 first when it is general or targets none."""
+    return _industries(score_labels(title, text, load_rules("industries.json", "industries")))
+
+
+def topics_and_industries(folded_title: str, folded_text: str) -> tuple[list[str], list[str]]:
+    """:func:`classify_topics` and :func:`classify_industries` of a title and text folded already
+    (each folded, and its character pairs made, once for both)."""
+    pairs = character_pairs(folded_text)
+    topics = _score_folded(folded_title, folded_text, load_rules("topics.json", "topics"), pairs)
+    industries = _score_folded(folded_title, folded_text, load_rules("industries.json", "industries"), pairs)
+    return _passing(topics), _industries(industries)
+
+
+def _industries(scores: dict[str, float]) -> list[str]:
+    """The industries of the scores (不限行业 first when the policy is general or targets none)."""
     rules = load_rules("industries.json", "industries")
     general = rules.raw["all_industries"]
-    scores = score_labels(title, text, rules)
     found = [name for name in _passing(scores) if name != general]
     if not found:
         return [general]

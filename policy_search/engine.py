@@ -81,18 +81,18 @@ class Snapshot:
     """Arrays of one index generation: lengths, live documents, cached postings and masks.
 
     ``reading`` is the lock held around each call into the searcher (pass the one other
-    users of the same searcher hold; by default the Snapshot makes its own). ``bigrams``,
-    when given, answers for the ``bigrams`` field (:mod:`bigram_store`); without it that
-    field is read from Whoosh like the others (an index of the older shape).
+    users of the same searcher hold; by default the Snapshot makes its own). ``store``,
+    when given, answers for the text fields (:mod:`postings_store`); without it they are read
+    from Whoosh like the others (an index of an older shape).
     """
 
     def __init__(self, searcher, text_fields: list[str], k1: float, reading: threading.RLock | None = None,
-                 bigrams=None):
+                 store=None):
         self.searcher = searcher
         self.k1 = k1
         self.reading = reading or threading.RLock()
-        self.bigrams = bigrams
-        whoosh_fields = text_fields + (["bigrams"] if bigrams is None and "bigrams" in searcher.schema else [])
+        self.store = store
+        whoosh_fields = [] if store is not None else [f for f in text_fields if f in searcher.schema]
         with self.reading:
             reader = searcher.reader()
             self.leaves = whoosh_adapter.leaves(reader)
@@ -101,9 +101,9 @@ class Snapshot:
             self.live[list(reader.all_doc_ids())] = True
             self.lengths = {f: self._field_lengths(reader, f) for f in whoosh_fields}
             self.avg_length = {f: searcher.avg_field_length(f) or 1.0 for f in whoosh_fields}
-        if bigrams is not None:
-            self.lengths["bigrams"] = bigrams.lengths
-            self.avg_length["bigrams"] = bigrams.avg_length or 1.0
+        if store is not None:
+            self.lengths.update(store.lengths)
+            self.avg_length.update({f: length or 1.0 for f, length in store.avg_length.items()})
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._idf: dict[tuple[str, str], float] = {}
         self._masks: dict[object, np.ndarray] = {}
@@ -129,8 +129,8 @@ class Snapshot:
         found = self._postings.get(key)
         if found is not None:
             return found
-        if field == "bigrams" and self.bigrams is not None:
-            found = self.bigrams.postings(text)
+        if self.store is not None and field in self.store.fields:
+            found = self.store.postings(field, text)
         else:
             found = self._whoosh_postings(field, text)
         with self._lock:
@@ -180,15 +180,15 @@ class Snapshot:
             self._folded_chars += len(text)
 
     def idf(self, field: str, text: str) -> float:
-        """Whoosh's idf of a term in this generation, cached (for the bigram store, the same
+        """Whoosh's idf of a term in this generation, cached (for the postings store, the same
         formula over live documents: ``ln(N / (df + 1)) + 1``)."""
         key = (field, text)
         found = self._idf.get(key)
         if found is None:
             if self.doc_count == 0:  # Whoosh's formula takes the log of 0
                 found = 0.0
-            elif field == "bigrams" and self.bigrams is not None:
-                found = math.log(max(self.bigrams.live_count, 1) / (len(self.postings(field, text)[0]) + 1)) + 1
+            elif self.store is not None and field in self.store.fields:
+                found = math.log(max(self.store.live_count, 1) / (len(self.postings(field, text)[0]) + 1)) + 1
             else:
                 with self.reading:
                     found = self.searcher.idf(field, text)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
 
 from .analysis import bigram_pieces, segment, synonyms
 from .docnumber import find_doc_numbers
@@ -42,7 +41,6 @@ DOC_NUMBER_BOOST = 20.0
 BIGRAM_WEIGHT = 1.0
 #: Extra score when two consecutive query words stand together in the text.
 PAIR_WEIGHT = 1.0
-PAIR_SLOP = 1
 #: Weight of a synonym (data/synonyms.txt) next to the word the user typed.
 SYNONYM_WEIGHT = 0.25
 
@@ -133,36 +131,9 @@ def check_query_cost(parsed: ParsedQuery) -> None:
                                    hint=_SHORTER)
 
 
-class UnionOr(wq.Or):
-    """Whoosh's Or with its binary-tree union matcher always.
-
-    Whoosh picks a "preloaded" matcher for small indexes, and that matcher
-    scores the wrong documents when Or queries are nested (seen on the ncp
-    corpus: the best answer dropped out of the top 10).
-    """
-
-    matcher_type = wq.Or.DEFAULT_MATCHER
-
-
-def _word_terms(word: str) -> list[wq.Query]:
-    """One query word in every text field, each with its weight."""
-    return [wq.Term(f, word, boost=w) for f, w in TEXT_FIELDS.items()]
-
-
 def adjacent_pairs(words: list[str]) -> list[tuple[str, str]]:
     """Consecutive query words, each pair scored more where the two stand side by side."""
     return list(zip(words, words[1:]))
-
-
-def _adjacency_boosts(words: list[str]) -> list[wq.Query]:
-    """Consecutive query words found side by side in the body score more."""
-    return [wq.Phrase("body", [a, b], slop=PAIR_SLOP, boost=PAIR_WEIGHT) for a, b in adjacent_pairs(words)]
-
-
-def _phrase_query(words: list[str]) -> wq.Query:
-    if len(words) == 1:
-        return UnionOr(_word_terms(words[0]))
-    return UnionOr([wq.Phrase(f, words, boost=w) for f, w in TEXT_FIELDS.items() if f != "doc_number_text"])
 
 
 def scoring_terms(parsed: ParsedQuery) -> list[tuple[str, str, float]]:
@@ -184,20 +155,3 @@ def query_terms(parsed: ParsedQuery) -> list[tuple[str, str, float]]:
     return scoring_terms(parsed) + phrase_terms
 
 
-def build_query(parsed: ParsedQuery) -> wq.Query:
-    """The Whoosh query for a parsed user query (Every() when it has no positive part)."""
-    optional: list[wq.Query] = [wq.Term(f, t, boost=b) for f, t, b in scoring_terms(parsed)]
-    optional += _adjacency_boosts(parsed.words)
-    required = [_phrase_query(p) for p in parsed.phrases]
-    if required:
-        positive: wq.Query = wq.And(required)
-        if optional:
-            positive = wq.AndMaybe(positive, UnionOr(optional, scale=COORDINATION))
-    elif optional:
-        positive = UnionOr(optional, scale=COORDINATION)
-    else:
-        positive = wq.Every()
-    if parsed.excluded:
-        negative = UnionOr([t for w in parsed.excluded for t in _word_terms(w)])
-        positive = wq.AndNot(positive, negative)
-    return positive

@@ -298,9 +298,9 @@ class SearchService:
                         page: int, details: bool, budget: Budget) -> tuple[list[Hit], int, dict]:
         """Newest first (listing, and searches sorted by date), as the backend lists them.
 
-        A document matches as in Whoosh's query of :func:`query.build_query`: every quoted
-        phrase, else any of the words (or every document when there is no word), none of
-        the excluded words, and the filters.
+        A document matches as it does in a ranked search: every quoted phrase, else any of
+        the words (or every document when there is no word), none of the excluded words,
+        and the filters.
         """
         listed = view.listed(ListRequest(terms=scoring_terms(parsed), phrases=parsed.phrases,
                                          excluded=parsed.excluded, filters=filters,

@@ -6,7 +6,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from .bigram_store import BigramStore
+from .postings_store import PostingsStore
 from .errors import IndexMissingError
 from .schema import build_schema, is_current_format
 
@@ -39,5 +39,5 @@ def open_or_create_index(index_dir: Path) -> Index:
         if is_current_format(index.schema):
             return index
     index_dir.mkdir(parents=True, exist_ok=True)
-    BigramStore(index_dir).clear()
+    PostingsStore(index_dir).clear()
     return whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)

@@ -1,17 +1,17 @@
-"""The array scorer gives Whoosh's own scores for the same OR query, and stays in step with the index."""
+"""The array scorer gives BM25F of the texts as counted afresh, and stays in step with the index."""
 import math
 
 import numpy as np
 import pytest
-from whoosh import query as wq
 
 from policy_search.analysis import bigram_counts
 from policy_search.fold import fold
 
 from policy_search import open_service
-from policy_search.engine import Snapshot, WeightedTerm, side_by_side, top_documents
-from policy_search.query import COORDINATION, parse_user_query, scoring_terms, UnionOr
-from policy_search.schema import TEXT_FIELDS
+from policy_search.engine import BM25_B, WeightedTerm, side_by_side, top_documents
+from policy_search.models import Policy
+from policy_search.query import COORDINATION, parse_user_query, scoring_terms
+from policy_search.schema import STORE_FIELDS, STORE_INPUT, counted_fields, policy_to_fields
 from policy_search.backends.local import BM25_K1
 
 from helpers import index_texts
@@ -19,29 +19,43 @@ from helpers import index_texts
 QUESTIONS = ["小微企业房租减免怎么申请", "稳岗返还", "社保费减免 失业保险", "国办发〔2020〕6号", "復工復產 貸款"]
 
 
-@pytest.mark.parametrize("question", QUESTIONS)
-def test_array_scores_are_whoosh_term_scores_coordinated(corpus_service, question):
-    """Each term scored by Whoosh alone, summed, with the coordination of Whoosh's CoordMatcher.
+def _recounted(arrays) -> dict[int, dict]:
+    """Every live document's store fields counted afresh from its stored texts."""
+    out = {}
+    for docnum in np.flatnonzero(arrays.live):
+        stored = arrays.stored(int(docnum), keep=False)
+        policy = Policy(id=stored["id"], title=stored.get("title", ""), text=stored.get("body", ""),
+                        doc_number=stored.get("doc_number") or None, issuer=stored.get("issuer") or None)
+        out[int(docnum)] = counted_fields(policy_to_fields(policy)[STORE_INPUT])
+    return out
 
-    (Whoosh's own union matcher is not the reference: on multi-word queries it
-    drops a term's score now and then.)
-    """
-    terms = [t for t in scoring_terms(parse_user_query(question)) if t[0] != "bigrams"]  # not Whoosh's
-    searcher = corpus_service.backend.current_searcher()
-    summed, matched = {}, {}
-    for field, text, boost in terms:
-        for hit in searcher.search(wq.Term(field, text, boost=boost), limit=None):
-            summed[hit.docnum] = summed.get(hit.docnum, 0.0) + hit.score
-            matched[hit.docnum] = matched.get(hit.docnum, 0) + 1
-    leaves = UnionOr([wq.Term(f, t, boost=b) for f, t, b in terms], scale=COORDINATION) \
-        .matcher(searcher, searcher.context())._termcount
-    expected = {d: (s + (matched[d] - 1) / (leaves - COORDINATION) ** 2) * (leaves - 1) / leaves
-                for d, s in summed.items()}
-    arrays = Snapshot(searcher, list(TEXT_FIELDS), BM25_K1)
-    weighted = [WeightedTerm(*t) for t in terms]
-    raw, counts = arrays.raw_scores(weighted)
-    assert arrays.present(weighted) == leaves
-    scores = arrays.coordinated(raw, counts, leaves, COORDINATION)
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_array_scores_are_bm25f_of_the_recounted_texts_coordinated(corpus_service, question):
+    """Each store term scored by the BM25F of the engine's docstring from the texts counted
+    afresh, summed, with Whoosh's coordination of an ``Or(scale=...)``."""
+    terms = [t for t in scoring_terms(parse_user_query(question)) if t[0] in STORE_FIELDS]
+    with corpus_service.backend.reading() as view:
+        arrays = view.arrays
+        counted = _recounted(arrays)
+        live = len(counted)
+        summed, matched = {}, {}
+        present = 0
+        for field, text, boost in terms:
+            holding = {d: c[field].weights[text] for d, c in counted.items() if text in c[field].weights}
+            present += bool(holding)
+            average = sum(c[field].length for c in counted.values()) / live
+            idf = math.log(live / (len(holding) + 1)) + 1
+            for docnum, tf in holding.items():
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * counted[docnum][field].length / average)
+                summed[docnum] = summed.get(docnum, 0.0) + boost * idf * tf * (BM25_K1 + 1) / (tf + norm)
+                matched[docnum] = matched.get(docnum, 0) + 1
+        expected = {d: (s + (matched[d] - 1) / (present - COORDINATION) ** 2) * (present - 1) / present
+                    for d, s in summed.items()}
+        weighted = [WeightedTerm(*t) for t in terms]
+        raw, counts = arrays.raw_scores(weighted)
+        assert arrays.present(weighted) == present
+        scores = arrays.coordinated(raw, counts, present, COORDINATION)
     got = {int(d): float(scores[d]) for d in scores.nonzero()[0]}
     assert expected and got.keys() == expected.keys()
     for docnum, score in expected.items():

@@ -1,20 +1,21 @@
 """Ingest with worker processes: the same index, ids and report as the one-process ingest.
 
-The workers hand the writer postings worked out ahead (``analyse_fields``); these
-tests compare every field's postings (terms, positions or frequencies, weights,
-field lengths) and the stored fields with an index built by analysing in the writer.
+The workers hand the writer the text fields counted ahead (``analyse_fields``); these
+tests compare every posting of Whoosh and of the postings store (terms, weights, field
+lengths) and the stored fields with an index built by counting in the writer.
 """
 from __future__ import annotations
 
+import pickle
+
 import pytest
-from whoosh.filedb.filestore import RamStorage
 
 from indexer import workers
 from indexer.pipeline import ingest
 from policy_search.analysis import PolicyTokenizer
 from policy_search.models import Policy, SourceFile
-from policy_search.schema import (BIGRAM_SOURCE, AnalyzedText, analyse_fields, bigram_counts_of, build_schema,
-                                  policy_to_fields)
+from policy_search.schema import STORE_INPUT, analyse_fields, counted_fields, policy_to_fields
+from policy_search.postings_store import PostingsStore
 from policy_search.settings import DataPaths
 from policy_search.store import open_index
 
@@ -40,6 +41,21 @@ def dump_index(ix) -> dict:
     return {"postings": postings, "lengths": lengths, "stored": stored}
 
 
+def dump_store(data_dir) -> dict:
+    """The postings store of the last commit: each term's (id, weight) and each id's lengths."""
+    index_dir = DataPaths(data_dir).index_dir
+    generation = open_index(index_dir).latest_generation()
+    postings, lengths = {}, {}
+    for segment in PostingsStore(index_dir).segments(generation):
+        starts = segment.post_starts.tolist()
+        for row, term in enumerate(segment.terms.all()):
+            rows = [(segment.ids[d], float(w)) for d, w in
+                    zip(segment.docs[starts[row]:starts[row + 1]], segment.weights[starts[row]:starts[row + 1]])]
+            postings.setdefault(term, []).extend(rows)
+        lengths.update({policy_id: segment.lengths[n].tolist() for n, policy_id in enumerate(segment.ids)})
+    return {"postings": {t: sorted(rows) for t, rows in postings.items()}, "lengths": lengths}
+
+
 def _policies() -> list[Policy]:
     texts = {
         "a": ("关于进一步做好稳岗返还社会保险费工作的通知", "企业如何申请稳岗返还？社会保险费、失业保险费返还50%。"
@@ -52,37 +68,21 @@ def _policies() -> list[Policy]:
             for key, (title, body) in texts.items()]
 
 
-def test_analysed_fields_give_the_same_postings_as_analysing_in_the_writer():
-    both = []
-    for prepared in (False, True):
-        ix = RamStorage().create_index(build_schema())
-        writer = ix.writer()
-        counts = {}
-        for policy in _policies():
-            fields = policy_to_fields(policy)
-            fields = analyse_fields(fields) if prepared else fields
-            counts[policy.id] = bigram_counts_of(fields.pop(BIGRAM_SOURCE))
-            writer.add_document(**fields)
-        writer.commit()
-        both.append({**dump_index(ix), "bigrams": counts})
-    assert both[0]["postings"] and both[0] == both[1]
-    assert both[1]["bigrams"]["a"]["稳岗"] == 4 and both[1]["bigrams"]["c"] == {"空": 1}
-    assert all(type(v) is str for fields in both[1]["stored"].values() for v in fields.values()
-               if isinstance(v, str))
-
-
-def test_analysed_text_is_plain_text_to_anything_else():
-    fields = analyse_fields(policy_to_fields(_policies()[0]))
-    assert isinstance(fields["body"], AnalyzedText) and fields["body"] == _policies()[0].text
-    import pickle
-    sent = pickle.loads(pickle.dumps(fields["body"]))  # from a worker to the writer
-    assert sent == fields["body"] and sent.postings == fields["body"].postings
-    assert type(fields["_stored_body"]) is str and fields["_stored_body"] == fields["body"]
-    # a field of another kind ignores the postings and analyses the text itself
-    from whoosh.fields import TEXT
-    from policy_search.analysis import policy_analyzer
-    plain = TEXT(analyzer=policy_analyzer())
-    assert list(plain.index(fields["body"])) == list(plain.index(str(fields["body"])))
+def test_workers_count_what_the_writer_would_count():
+    for policy in _policies():
+        fields = policy_to_fields(policy)
+        counted = analyse_fields(fields)
+        assert {k: v for k, v in counted.items() if k != STORE_INPUT} == \
+            {k: v for k, v in fields.items() if k != STORE_INPUT}
+        assert counted[STORE_INPUT] == counted_fields(fields[STORE_INPUT])
+        sent = pickle.loads(pickle.dumps(counted))  # from a worker to the writer
+        assert counted_fields(sent[STORE_INPUT]) == counted[STORE_INPUT]
+    counted = analyse_fields(policy_to_fields(_policies()[0]))[STORE_INPUT]
+    assert counted["bigrams"].weights["稳岗"] == 4 and counted["bigrams"].length == sum(counted["bigrams"].weights.values())
+    # a long word also counts its sub-words, each a token of the field's length
+    assert counted["body"].weights["稳岗返还"] == 3 and counted["body"].weights.get("返还") >= 3
+    assert counted["doc_number_text"].length >= 2 and not analyse_fields(
+        policy_to_fields(_policies()[2]))[STORE_INPUT]["body"].weights
 
 
 @pytest.fixture
@@ -113,12 +113,13 @@ def test_workers_build_the_same_index_ids_and_report(tmp_path, small_pool, monke
         report = ingest([CORPUS, bad], data_dir, jobs=jobs)
         reports.append(report.to_dict())
         ix = open_index(DataPaths(data_dir).index_dir)
-        dumps.append(dump_index(ix))
+        dumps.append({**dump_index(ix), **{"store_" + k: v for k, v in dump_store(data_dir).items()}})
     for report in reports:
         report.pop("seconds", None)
         report.pop("elapsed", None)
     assert reports[0]["failed"] and reports[0] == reports[1]
     assert dumps[0]["stored"].keys() == dumps[1]["stored"].keys()
+    assert dumps[0]["store_postings"] and dumps[0]["store_lengths"]
     assert dumps[0] == dumps[1]
     assert analysed_here == []
 

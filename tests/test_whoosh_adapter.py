@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.fields import TEXT
 
 from policy_search import whoosh_adapter
 from policy_search.models import Policy
-from policy_search.schema import BIGRAM_SOURCE, policy_to_fields
-from policy_search.store import open_or_create_index
+from policy_search.analysis import policy_analyzer
+from policy_search.schema import STORE_INPUT, build_schema, policy_to_fields
 
 SETUP_CFG = Path(__file__).resolve().parents[1] / "setup.cfg"
 UPGRADE_NOTE = ("policy_search/whoosh_adapter.py reads Whoosh's codec matcher blocks and column sort "
@@ -39,15 +41,19 @@ def test_the_installed_whoosh_is_the_pinned_one():
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
-    """An index of the service's schema in several segments, one with deleted documents."""
-    index = open_or_create_index(tmp_path_factory.mktemp("adapter") / "index")
+    """An index of the service's schema in several segments, one with deleted documents, plus a
+    text field of Whoosh's own (``words``: how text was indexed before the postings store, and
+    how an index of that older shape is still read)."""
+    schema = build_schema()
+    schema.add("words", TEXT(analyzer=policy_analyzer(), phrase=False))
+    index = whoosh_index.create_in(str(tmp_path_factory.mktemp("adapter")), schema)
     number = 0
     for segment in range(SEGMENTS):
         writer = index.writer()
         for _ in range(PER_SEGMENT):
             text = "关于复工复产的通知。" + ("减免房租。" * (number % 4)) + ("稳岗返还。" if number % 7 == 0 else "")
             day = f"2020-{1 + number % 12:02d}-{1 + number % 28:02d}" if number % 5 else None
-            writer.add_document(**whoosh_fields(Policy(id=f"p{number}", title=f"通知{number}",
+            writer.add_document(**whoosh_fields(Policy(id=f"p{number}", title=f"通知{number}", level="central",
                                                        text=text, written_date=day)))
             number += 1
         writer.add_document(**whoosh_fields(Policy(id=f"only{segment}", title="孤例", text="独一无二的词")))
@@ -62,10 +68,10 @@ def searcher(tmp_path_factory):
 
 
 def whoosh_fields(policy: Policy) -> dict:
-    """A policy's fields less the bigram text (kept beside Whoosh, not in it)."""
+    """A policy's Whoosh fields, and its text in the ``words`` field."""
     fields = policy_to_fields(policy)
-    del fields[BIGRAM_SOURCE]
-    return fields
+    del fields[STORE_INPUT]
+    return {**fields, "words": f"{policy.title}\n{policy.text}"}
 
 
 def public_postings(reader, field: str, text: str) -> tuple[list[int], list[float]]:
@@ -92,7 +98,7 @@ def adapter_postings(searcher, field: str, text: str) -> tuple[list[int], list[f
 
 def test_a_segment_matcher_still_has_the_block_attributes(searcher):
     leaf, _ = whoosh_adapter.leaves(searcher.reader())[0]
-    matcher = leaf.postings("body", "复工")
+    matcher = leaf.postings("words", "复工")
     missing = [a for a in whoosh_adapter.BLOCK_ATTRIBUTES if not hasattr(matcher, a)]
     assert not missing, f"{type(matcher).__name__} lacks {missing}: {UPGRADE_NOTE}"
     assert whoosh_adapter.reads_blocks(matcher)
@@ -105,14 +111,15 @@ def test_a_segment_matcher_still_has_the_block_attributes(searcher):
 
 
 @pytest.mark.parametrize("field,text", [
-    ("body", "复工"),      # in every document: several blocks per segment
-    ("body", "房租"),      # weights of 0 to 3
-    ("body", "稳岗返还"),  # one document in seven
-    ("title", "通知"),
-    ("body", "独一无二"),  # one posting a segment (kept inline in the term index)
-    ("title", "孤例"),
+    ("words", "复工"),      # in every document: several blocks per segment
+    ("words", "房租"),      # weights of 0 to 3
+    ("words", "稳岗返还"),  # one document in seven
+    ("words", "通知"),
+    ("words", "独一无二"),  # one posting a segment (kept inline in the term index)
+    ("words", "孤例"),
     ("id", "p3"),
-    ("body", "不在索引里"),
+    ("level", "central"),
+    ("words", "不在索引里"),
 ])
 def test_postings_read_through_the_adapter_equal_the_public_ones(searcher, field, text):
     expected_ids, expected_weights = public_postings(searcher.reader(), field, text)
@@ -126,7 +133,7 @@ def test_postings_read_through_the_adapter_equal_the_public_ones(searcher, field
 
 def test_the_block_reader_spans_blocks_and_segments(searcher):
     leaf, offset = whoosh_adapter.leaves(searcher.reader())[2]
-    ids, weights = whoosh_adapter.read_postings(leaf, "body", "复工", offset)
+    ids, weights = whoosh_adapter.read_postings(leaf, "words", "复工", offset)
     assert len(ids) > 1  # one piece per block
     assert np.concatenate(ids).tolist() == list(range(offset, offset + PER_SEGMENT))
 

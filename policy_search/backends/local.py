@@ -20,11 +20,11 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from ..backend import ListRequest, RankedRequest, RankedResult
-from ..bigram_store import BigramBatch, BigramStore, BigramView
+from ..postings_store import PostingsBatch, PostingsStore, PostingsView
 from ..engine import PAIR_GAP, Snapshot, WeightedTerm, top_documents
 from ..facets import facet_counts
 from ..filters import Filters, build_filter
-from ..schema import BIGRAM_SOURCE, TEXT_FIELDS, bigram_counts_of
+from ..schema import STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, counted_fields, is_current_format
 from ..settings import DataPaths
 from ..store import open_index, open_or_create_index
 
@@ -111,23 +111,23 @@ class LocalBackend:
         if generation.arrays is None:
             with self.lock:
                 if generation.arrays is None:
-                    generation.arrays = Snapshot(generation.searcher, list(TEXT_FIELDS), BM25_K1,
-                                                 generation.reading, bigrams=self._bigram_view(generation))
+                    generation.arrays = Snapshot(generation.searcher, list(STORE_FIELDS), BM25_K1,
+                                                 generation.reading, store=self._store_view(generation))
         return generation.arrays
 
-    def _bigram_view(self, generation: "_Generation") -> BigramView | None:
-        """The bigram postings of a generation (None for an index of the older shape, whose
-        bigrams are a Whoosh field)."""
+    def _store_view(self, generation: "_Generation") -> PostingsView | None:
+        """The text postings of a generation (None for an index of an older shape, whose text
+        fields are Whoosh's own)."""
         searcher = generation.searcher
-        if BIGRAM_SOURCE in searcher.schema.names():
+        if not is_current_format(searcher.schema):
             return None
         reader = searcher.reader()
-        segments = BigramStore(self.paths.index_dir).segments(reader.generation()) or []
+        segments = PostingsStore(self.paths.index_dir).segments(reader.generation()) or []
         with generation.reading:
             ids = list(reader.column_reader("id", translate=True)) if reader.doc_count_all() else []
             docnum_of = {policy_id: docnum for docnum, policy_id in enumerate(ids)
                          if not reader.is_deleted(docnum)}
-        return BigramView(segments, docnum_of, reader.doc_count_all())
+        return PostingsView(segments, STORE_FIELDS, docnum_of, reader.doc_count_all())
 
     # --- the last commit ----------------------------------------------------------------
 
@@ -164,18 +164,18 @@ class LocalBackend:
 
     def writer(self) -> "LocalWriter":
         """A writer over the index (Whoosh's own writer lock is taken at the first change)."""
-        return LocalWriter(self.index, BigramStore(self.paths.index_dir))
+        return LocalWriter(self.index, PostingsStore(self.paths.index_dir))
 
 
 class LocalWriter:
-    """Whoosh's writer and the bigram store behind :class:`backend.BackendWriter` (opened at the
-    first change). The bigram segment and the manifest of the next generation are written just
-    before Whoosh commits that generation (see :mod:`bigram_store`)."""
+    """Whoosh's writer and the postings store behind :class:`backend.BackendWriter` (opened at
+    the first change). The store's segment and the manifest of the next generation are written
+    just before Whoosh commits that generation (see :mod:`postings_store`)."""
 
-    def __init__(self, index, bigrams: BigramStore):
+    def __init__(self, index, store: PostingsStore):
         self._index = index
-        self._bigrams = bigrams
-        self._batch = BigramBatch()
+        self._store = store
+        self._batch = PostingsBatch(STORE_FIELDS)
         self._writer = None
 
     def _whoosh(self):
@@ -190,11 +190,11 @@ class LocalWriter:
         unique term, so it cannot heal an id that was indexed twice.)
         """
         fields = dict(fields)
-        counts = bigram_counts_of(fields.pop(BIGRAM_SOURCE, ""))
+        counted = counted_fields(fields.pop(STORE_INPUT, {}))
         writer = self._whoosh()
         writer.delete_by_term("id", fields["id"])
         writer.add_document(**fields)
-        self._batch.add(fields["id"], counts)
+        self._batch.add(fields["id"], counted)
 
     def delete(self, policy_id: str) -> None:
         """Every document of the id deleted."""
@@ -205,10 +205,10 @@ class LocalWriter:
         """Commit (the index's generation unchanged when nothing was staged)."""
         if self._writer is not None:
             previous = self._index.latest_generation()
-            self._bigrams.commit(self._batch, previous, previous + 1)
+            self._store.commit(self._batch, previous, previous + 1)
             self._writer.commit()
             self._writer = None
-            self._batch = BigramBatch()
+            self._batch = PostingsBatch(STORE_FIELDS)
         return self._index.latest_generation()
 
     def cancel(self) -> None:
@@ -216,7 +216,7 @@ class LocalWriter:
         if self._writer is not None:
             self._writer.cancel()
             self._writer = None
-        self._batch = BigramBatch()
+        self._batch = PostingsBatch(STORE_FIELDS)
 
 
 class _Generation:

@@ -1,4 +1,4 @@
-"""The bigram store beside Whoosh: batches, merges, deletions, and the rebuild of an older index."""
+"""The postings store beside Whoosh: batches, merges, deletions, and the rebuild of an older index."""
 from __future__ import annotations
 
 import json
@@ -8,12 +8,12 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.fields import TEXT
 
-from policy_search import bigram_store, open_service
+from policy_search import open_service, postings_store
 from policy_search.analysis import bigram_counts
 from policy_search.backend import open_backend
 from policy_search.fold import fold
 from policy_search.models import Policy
-from policy_search.schema import build_schema
+from policy_search.schema import STORE_FIELDS, build_schema
 from policy_search.settings import DataPaths
 from policy_search.store import INDEX_NAME
 from policy_search.writer import PolicyWriter
@@ -59,12 +59,12 @@ def test_many_batches_merge_and_keep_the_newest_version(tmp_path):
                 writer.remove(gone)
                 del live[gone]
             writer.commit()
-    store = bigram_store.BigramStore(DataPaths(data_dir).index_dir)
+    store = postings_store.PostingsStore(DataPaths(data_dir).index_dir)
     backend = open_backend(DataPaths(data_dir))
     names = store.segment_names(backend.generation())
     backend.close()
     assert 1 <= len(names) <= 6  # merged as it went: a handful of segments, not thirty
-    assert len(list(store.folder.glob("seg-*"))) <= 4 * bigram_store.KEEP_GENERATIONS + len(names)
+    assert len(list(store.folder.glob("seg-*"))) <= 4 * postings_store.KEEP_GENERATIONS + len(names)
     for piece in ["稳岗", "房租", "批次", "次2", "通知", "贴息"]:
         assert _postings_by_id(data_dir, piece) == _expected(live, piece)
 
@@ -88,14 +88,14 @@ def test_a_removed_policy_leaves_the_postings_and_can_come_back(tmp_path):
 
 def test_a_manifest_left_by_a_killed_run_is_written_again(tmp_path):
     data_dir = index_texts(tmp_path / "docs", tmp_path / "var", {"a.txt": "关于稳岗返还的通知（示例）\n稳岗返还。"})
-    store = bigram_store.BigramStore(DataPaths(data_dir).index_dir)
+    store = postings_store.PostingsStore(DataPaths(data_dir).index_dir)
     backend = open_backend(DataPaths(data_dir))
     generation = backend.generation()
     backend.close()
     # what a run killed between the bigram manifest and Whoosh's commit leaves: the next
     # generation's manifest naming a segment with a policy Whoosh never received
-    batch = bigram_store.BigramBatch()
-    batch.add("ghost", {"稳岗": 9})
+    batch = postings_store.PostingsBatch(STORE_FIELDS)
+    batch.add("ghost", {"bigrams": postings_store.FieldCounts({"稳岗": 9.0}, 9)})
     store.commit(batch, generation, generation + 1)
     before = _postings_by_id(data_dir, "稳岗")
     assert len(before) == 1 and "ghost" not in before
@@ -117,21 +117,27 @@ def test_an_index_of_the_older_shape_is_rebuilt_from_the_catalog(tmp_path):
         assert writer.recovered == 2
     with open_service(data_dir) as service:
         assert service.search("稳岗返还").total == 1 and service.search("房租").total == 1
-    manifests = sorted(p.name for p in (paths.index_dir / bigram_store.FOLDER).glob("gen-*.json"))
-    assert manifests and json.loads((paths.index_dir / bigram_store.FOLDER / manifests[-1]).read_text())["segments"]
+    manifests = sorted(p.name for p in (paths.index_dir / postings_store.FOLDER).glob("gen-*.json"))
+    assert manifests and json.loads((paths.index_dir / postings_store.FOLDER / manifests[-1]).read_text())["segments"]
 
 
 @pytest.mark.parametrize("size", [0, 1, 5])
 def test_a_segment_reads_back_what_was_written(tmp_path, size):
-    batch = bigram_store.BigramBatch()
+    fields = ("title", "bigrams")
+    batch = postings_store.PostingsBatch(fields)
+    long_word = "长长的英文词abcdefghijklmnopqrstuvwxyz"
     for number in range(size):
-        batch.add(f"d{number}", {"稳岗": number + 1, "a1": 1, "长长的英文词abcdefghijklmnopqrstuvwxyz": 2})
-    store = bigram_store.BigramStore(tmp_path)
+        batch.add(f"d{number}", {"bigrams": postings_store.FieldCounts({"稳岗": number + 1.0, long_word: 2.0}, 9),
+                                 "title": postings_store.FieldCounts({"稳岗": 0.5}, 1)})
+    store = postings_store.PostingsStore(tmp_path)
     store.commit(batch, 0, 1)
     segments = store.segments(1)
     assert len(segments) == (1 if size else 0)
     if size:
-        docs, freqs = segments[0].postings("稳岗")
-        assert list(docs) == list(range(size)) and list(freqs) == [n + 1 for n in range(size)]
-        assert segments[0].postings("不在")[0].size == 0
-        assert list(segments[0].postings("长长的英文词abcdefghijklmnopqrstuvwxyz")[1]) == [2] * size
+        key = postings_store.term_key
+        docs, weights = segments[0].postings(key(1, "稳岗"))
+        assert list(docs) == list(range(size)) and list(weights) == [n + 1 for n in range(size)]
+        assert list(segments[0].postings(key(0, "稳岗"))[1]) == [0.5] * size
+        assert segments[0].postings(key(1, "不在"))[0].size == 0
+        assert list(segments[0].postings(key(1, long_word))[1]) == [2] * size
+        assert segments[0].lengths.tolist() == [[1, 9]] * size

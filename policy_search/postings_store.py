@@ -1,23 +1,25 @@
-"""Character-bigram postings kept beside the Whoosh index, in arrays of the project's own.
+"""The postings of the text fields, kept beside the Whoosh index in arrays of the project's own.
 
-The bigram field (overlapping CJK character pairs of title and body, see
-:func:`analysis.bigram_counts`) is what bridges segmentation differences, and ranking
-needs it (``eval`` on the dev questions loses 0.018 of MRR@10 without it). Pushed through
-Whoosh's writer it cost 23 of the 52 CPU seconds of an ingest (``bench/ingest_parts.py``):
-Whoosh adds and sorts every posting in Python. Here a batch's postings are counted in the
-ingest workers and written at commit as a handful of NumPy arrays, and searches read them
-memory-mapped.
+Ranking reads postings into NumPy arrays (:mod:`engine`), never through Whoosh's matchers;
+pushed through Whoosh's writer they were most of an ingest's cost (``bench/ingest_parts.py``:
+Whoosh's add and commit of the text fields took 31 of 52 CPU seconds, the character-bigram
+field alone 23). Here the ingest workers count each policy's terms (:func:`schema.analyse_fields`),
+and the one writer turns a batch into a handful of arrays at commit; searches read them
+memory-mapped. Whoosh keeps the documents, ids, filters, facets and dates.
 
-On disk, in ``<index>/bigrams/``:
+Fields are those of :data:`schema.STORE_FIELDS` (the word fields and the bigram field); a term
+is kept as ``<field number><TAB><term>``.
+
+On disk, in ``<index>/postings/``:
 
 ``seg-<name>/``       one committed batch (a *segment*):
-                      ``ids.json``        the policy id of each document of the segment, and the
-                                          ids the batch deleted (its *tombstones*);
-                      ``lengths.npy``     each document's number of bigrams (``int32``);
+                      ``ids.json``        the fields, the policy id of each document of the segment,
+                                          and the ids the batch deleted (its *tombstones*);
+                      ``lengths.npy``     each document's number of tokens, a column a field (``int32``);
                       ``terms.bin``       the segment's distinct terms, sorted, UTF-8, end to end,
                                           with ``term_starts.npy`` (byte offsets, one more than terms);
                       ``post_starts.npy`` where each term's postings begin in ``docs.npy`` (its
-                                          documents, ascending) and ``freqs.npy`` (``int32``);
+                                          documents, ascending) and ``weights.npy`` (``float32``);
 ``gen-<G>.json``      the segments, oldest first, that Whoosh's generation ``G`` sees.
 
 A generation's manifest is written before Whoosh commits that generation, so a reader
@@ -42,7 +44,9 @@ from pathlib import Path
 
 import numpy as np
 
-FOLDER = "bigrams"
+FOLDER = "postings"
+#: Between a field's number and the term in a stored term.
+SEPARATOR = "\t"
 #: Manifests kept behind the newest (readers of those generations may still be opening them).
 KEEP_GENERATIONS = 3
 #: The newest segment is merged into the one before when it holds at least this share of its postings.
@@ -75,18 +79,19 @@ class _Terms:
 
 
 class Segment:
-    """One committed batch of bigram postings, memory-mapped."""
+    """One committed batch of postings, memory-mapped."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.name = folder.name
         meta = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        self.fields: list[str] = meta["fields"]
         self.ids: list[str] = meta["ids"]
         self.tombstones: list[str] = meta["tombstones"]
         self.lengths = np.load(folder / "lengths.npy", mmap_mode="r")
         self.post_starts = np.load(folder / "post_starts.npy", mmap_mode="r")
         self.docs = np.load(folder / "docs.npy", mmap_mode="r")
-        self.freqs = np.load(folder / "freqs.npy", mmap_mode="r")
+        self.weights = np.load(folder / "weights.npy", mmap_mode="r")
         self._blob = _map_file(folder / "terms.bin")
         self.terms = _Terms(self._blob, np.load(folder / "term_starts.npy", mmap_mode="r"))
 
@@ -100,13 +105,13 @@ class Segment:
         at = bisect.bisect_left(self.terms, text)
         return at if at < len(self.terms) and self.terms[at] == text else None
 
-    def postings(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Local document numbers and frequencies of a term (empty when absent)."""
-        row = self.row(text)
+    def postings(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Local document numbers and weights of a stored term (empty when absent)."""
+        row = self.row(key)
         if row is None:
-            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
         start, end = int(self.post_starts[row]), int(self.post_starts[row + 1])
-        return self.docs[start:end], self.freqs[start:end]
+        return self.docs[start:end], self.weights[start:end]
 
 
 def _map_file(path: Path):
@@ -117,17 +122,23 @@ def _map_file(path: Path):
         return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
+def term_key(field_number: int, term: str) -> str:
+    """How a field's term is kept."""
+    return f"{field_number}{SEPARATOR}{term}"
+
+
 @dataclass
 class _Postings:
     """A batch's postings before they are written: documents in order, terms as ranks."""
 
+    fields: list[str]
     ids: list[str]
     tombstones: list[str]
     lengths: np.ndarray
     terms: list[str]          # sorted
     term_rows: np.ndarray     # the term of each posting (row of ``terms``), postings document-ordered
     docs: np.ndarray
-    freqs: np.ndarray
+    weights: np.ndarray
 
 
 def _write_segment(folder: Path, postings: _Postings) -> Segment:
@@ -142,14 +153,14 @@ def _write_segment(folder: Path, postings: _Postings) -> Segment:
     temporary = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
-    (temporary / "ids.json").write_text(json.dumps({"ids": postings.ids, "tombstones": postings.tombstones},
-                                                   ensure_ascii=False), encoding="utf-8")
+    meta = {"fields": postings.fields, "ids": postings.ids, "tombstones": postings.tombstones}
+    (temporary / "ids.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     np.save(temporary / "lengths.npy", np.asarray(postings.lengths, np.int32))
     (temporary / "terms.bin").write_bytes(b"".join(encoded))
     np.save(temporary / "term_starts.npy", term_starts)
     np.save(temporary / "post_starts.npy", post_starts)
     np.save(temporary / "docs.npy", np.asarray(postings.docs, np.int32)[order])
-    np.save(temporary / "freqs.npy", np.asarray(postings.freqs, np.int32)[order])
+    np.save(temporary / "weights.npy", np.asarray(postings.weights, np.float32)[order])
     os.rename(temporary, folder)
     return Segment(folder)
 
@@ -166,46 +177,62 @@ def _ranked_terms(vocabulary: dict[str, int], ids: np.ndarray) -> tuple[list[str
 
 
 @dataclass
-class BigramBatch:
-    """The bigram counts of the documents a writer adds, and the ids it deletes."""
+class FieldCounts:
+    """One field of one policy as the store takes it: each term's weight, and the token count."""
 
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    deleted: set[str] = field(default_factory=set)
+    weights: dict[str, float]
+    length: int
 
-    def add(self, policy_id: str, counts: dict[str, int]) -> None:
-        self.counts[policy_id] = counts
+
+class PostingsBatch:
+    """The counted fields of the documents a writer adds, and the ids it deletes."""
+
+    def __init__(self, fields: tuple[str, ...]):
+        self.fields = fields
+        self.documents: dict[str, dict[str, FieldCounts]] = {}
+        self.deleted: set[str] = set()
+
+    def add(self, policy_id: str, counted: dict[str, FieldCounts]) -> None:
+        self.documents[policy_id] = counted
         self.deleted.discard(policy_id)
 
     def delete(self, policy_id: str) -> None:
-        self.counts.pop(policy_id, None)
+        self.documents.pop(policy_id, None)
         self.deleted.add(policy_id)
 
     def __bool__(self) -> bool:
-        return bool(self.counts or self.deleted)
+        return bool(self.documents or self.deleted)
 
     def postings(self) -> _Postings:
-        """The batch as arrays: one pass of dictionary look-ups in C, then NumPy."""
+        """The batch as arrays: one pass of dictionary look-ups in C a field, then NumPy."""
         vocabulary: dict[str, int] = {}
         numbers = itertools.count()
-        term_ids, freqs, lengths = [], [], []
-        for counts in self.counts.values():
-            term_ids.append(np.fromiter(map(vocabulary.setdefault, counts.keys(), numbers), np.int64, len(counts)))
-            freq = np.fromiter(counts.values(), np.int32, len(counts))
-            freqs.append(freq)
-            lengths.append(int(freq.sum()))
-        sizes = [len(f) for f in freqs]
+        term_ids, weights, sizes = [], [], []
+        lengths = np.zeros((len(self.documents), len(self.fields)), np.int32)
+        for doc, counted in enumerate(self.documents.values()):
+            size = 0
+            for number, name in enumerate(self.fields):
+                field = counted.get(name)
+                if field is None or not field.weights:
+                    continue
+                keys = [term_key(number, term) for term in field.weights]
+                term_ids.append(np.fromiter(map(vocabulary.setdefault, keys, numbers), np.int64, len(keys)))
+                weights.append(np.fromiter(field.weights.values(), np.float32, len(keys)))
+                lengths[doc, number] = field.length
+                size += len(keys)
+            sizes.append(size)
         terms, rows = _ranked_terms(vocabulary, np.concatenate(term_ids) if term_ids else np.zeros(0, np.int64))
-        return _Postings(ids=list(self.counts), tombstones=sorted(self.deleted),
-                         lengths=np.array(lengths, np.int32), terms=terms, term_rows=rows,
+        return _Postings(fields=list(self.fields), ids=list(self.documents), tombstones=sorted(self.deleted),
+                         lengths=lengths, terms=terms, term_rows=rows,
                          docs=np.repeat(np.arange(len(sizes), dtype=np.int32), sizes),
-                         freqs=np.concatenate(freqs) if freqs else np.zeros(0, np.int32))
+                         weights=np.concatenate(weights) if weights else np.zeros(0, np.float32))
 
 
 # --- the store ---------------------------------------------------------------------------------------
 
 
-class BigramStore:
-    """The bigram folder of one index: manifests and segments."""
+class PostingsStore:
+    """The postings folder of one index: manifests and segments."""
 
     def __init__(self, index_dir: Path):
         self.folder = Path(index_dir) / FOLDER
@@ -229,13 +256,13 @@ class BigramStore:
         names = self.segment_names(generation)
         return None if names is None else [Segment(self.folder / name) for name in names]
 
-    def commit(self, batch: BigramBatch, previous: int, generation: int) -> None:
+    def commit(self, batch: PostingsBatch, previous: int, generation: int) -> None:
         """Write the batch as a new segment, merge, and name the segments of ``generation``.
 
         ``previous`` is the generation the batch was written over (its segments are the start).
         """
         self.folder.mkdir(parents=True, exist_ok=True)
-        segments = self.segments(previous) or []
+        segments = [s for s in self.segments(previous) or [] if s.fields == list(batch.fields)]
         if batch:
             segments.append(_write_segment(self._new_folder(), batch.postings()))
         segments = self._merged(segments)
@@ -297,7 +324,7 @@ def merge_postings(segments: list[Segment], drop_tombstones: bool) -> _Postings:
         keep[at] = mask
     vocabulary: dict[str, int] = {}
     numbers = itertools.count()
-    ids, lengths, term_ids, docs, freqs = [], [], [], [], []
+    ids, lengths, term_ids, docs, weights = [], [], [], [], []
     first_doc = 0
     for segment, mask in zip(segments, keep):
         renumber = np.full(len(segment.ids), -1, np.int64)
@@ -315,26 +342,28 @@ def merge_postings(segments: list[Segment], drop_tombstones: bool) -> _Postings:
         order = np.argsort(new_docs[alive], kind="stable")
         term_ids.append(posting_terms[alive][order])
         docs.append(new_docs[alive][order])
-        freqs.append(np.asarray(segment.freqs)[alive][order])
+        weights.append(np.asarray(segment.weights)[alive][order])
     terms, rows = _ranked_terms(vocabulary, np.concatenate(term_ids))
-    return _Postings(ids=ids, tombstones=[] if drop_tombstones else sorted(tombstones),
+    return _Postings(fields=segments[0].fields, ids=ids, tombstones=[] if drop_tombstones else sorted(tombstones),
                      lengths=np.concatenate(lengths), terms=terms, term_rows=rows,
-                     docs=np.concatenate(docs).astype(np.int32), freqs=np.concatenate(freqs))
+                     docs=np.concatenate(docs).astype(np.int32), weights=np.concatenate(weights))
 
 
 # --- reading one generation ------------------------------------------------------------------------
 
 
-class BigramView:
-    """The bigram postings of one Whoosh generation, in that generation's document numbers."""
+class PostingsView:
+    """The postings of one Whoosh generation, in that generation's document numbers."""
 
-    def __init__(self, segments: list[Segment], docnum_of: dict[str, int], doc_count: int):
-        self.segments = segments
+    def __init__(self, segments: list[Segment], fields: tuple[str, ...], docnum_of: dict[str, int],
+                 doc_count: int):
+        self.segments = [s for s in segments if s.fields == list(fields)]
+        self.fields = fields
         self.doc_count = doc_count
-        self.lengths = np.zeros(doc_count, np.float32)
+        lengths = np.zeros((doc_count, len(fields)), np.float32)
         self._docmaps: list[np.ndarray] = []
         claimed: set[str] = set()
-        for segment in reversed(segments):
+        for segment in reversed(self.segments):
             docmap = np.full(len(segment.ids), -1, np.int32)
             claimed.update(segment.tombstones)
             for local, policy_id in enumerate(segment.ids):
@@ -345,25 +374,28 @@ class BigramView:
                 if docnum is not None:
                     docmap[local] = docnum
             hit = docmap >= 0
-            self.lengths[docmap[hit]] = np.asarray(segment.lengths)[hit]
+            lengths[docmap[hit]] = np.asarray(segment.lengths)[hit]
             self._docmaps.append(docmap)
         self._docmaps.reverse()
         self.live_count = sum(int((m >= 0).sum()) for m in self._docmaps)
-        self.avg_length = float(self.lengths.sum() / self.live_count) if self.live_count else 1.0
+        self.lengths = {name: np.ascontiguousarray(lengths[:, n]) for n, name in enumerate(fields)}
+        self.avg_length = {name: float(column.sum() / self.live_count) if self.live_count else 1.0
+                           for name, column in self.lengths.items()}
 
-    def postings(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers (ascending) and frequencies of a term, live documents only."""
-        ids, freqs = [], []
+    def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers (ascending) and weights of a field's term, live documents only."""
+        key = term_key(self.fields.index(field), text)
+        ids, weights = [], []
         for segment, docmap in zip(self.segments, self._docmaps):
-            local, freq = segment.postings(text)
+            local, weight = segment.postings(key)
             if not len(local):
                 continue
             docnums = docmap[local]
             hit = docnums >= 0
             ids.append(docnums[hit])
-            freqs.append(np.asarray(freq)[hit])
+            weights.append(np.asarray(weight)[hit])
         if not ids:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        docnums, freqs_all = np.concatenate(ids), np.concatenate(freqs).astype(np.float32)
+        docnums, weights_all = np.concatenate(ids), np.concatenate(weights)
         order = np.argsort(docnums, kind="stable")
-        return docnums[order], freqs_all[order]
+        return docnums[order], weights_all[order]
