@@ -29,7 +29,8 @@ from .discover import Source
 from .parsers import base as parsers_base
 
 #: Below this many files to read (and this many bytes), a pool costs more than it saves
-#: (starting a worker loads jieba's dictionary, about a second): the batch is read in-process.
+#: (starting a worker costs a new interpreter, its imports and the segmenter's dictionary): the
+#: batch is read in-process.
 POOL_MIN_FILES = 48
 POOL_MIN_BYTES = 4 << 20
 #: Files read ahead of the writer, per worker (bounds the memory held by finished results).

@@ -1,26 +1,30 @@
 """The Chinese analyzer shared by the schema, the query parser and the highlighter.
 
-jieba segments the folded text (see :mod:`policy_search.fold`) with the
-policy-term dictionary loaded, stop words and punctuation are dropped, and
-positions count the remaining words, so quoted phrases work. At index time a
-long word also yields its dictionary sub-words (``社会保险费`` → ``社会``,
-``保险``, ``保险费``, ``社会保险``) at the *same* position as the word itself:
-a query for ``社会保险`` finds it, and a phrase around it still lines up.
-Queries are segmented without sub-words, so a word is never split into an
-AND of its parts.
+rjieba (the jieba-rs segmenter, jieba's dictionary and HMM compiled) segments the
+folded text (see :mod:`policy_search.fold`) with the policy-term dictionary
+added; stop words and punctuation are dropped, and positions count the
+remaining words, so quoted phrases work. At index time a long word also yields
+its dictionary sub-words (``社会保险费`` → ``社会``, ``保险``, ``保险费``,
+``社会保险``) at the *same* position as the word itself: a query for
+``社会保险`` finds it, and a phrase around it still lines up. Queries are
+segmented without sub-words, so a word is never split into an AND of its parts.
+
+rjieba cuts as python jieba did, about nine times faster a core
+(``bench/segmenter.py`` measures both); the two differ only on Latin letters and
+digits joined by ``.`` or ``-`` (``163.com``, ``2020-02-19``), which rjieba keeps
+as one word and python jieba cut at the punctuation.
 """
 from __future__ import annotations
 
 import functools
-import logging
 import operator
 import re
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from importlib import resources
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
-import jieba
 from whoosh.analysis import Token, Tokenizer
 
 from .fold import fold
@@ -46,29 +50,78 @@ def stop_words() -> frozenset[str]:
     return frozenset(fold(line) for line in _data_lines("stopwords.txt"))
 
 
+def policy_terms() -> list[tuple[str, int | None]]:
+    """The terms of ``data/userdict.txt``, folded, each with its frequency.
+
+    A term without a frequency gets ``None``: the segmenter then suggests the
+    least frequency that keeps it whole. A frequency of 0 takes a word out of
+    the dictionary's choices, as in jieba.
+    """
+    terms = []
+    for line in _data_lines("userdict.txt"):
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        terms.append((fold(parts[0]), freq))
+    return terms
+
+
+def add_policy_terms(dictionary) -> None:
+    """Add the policy terms to a jieba-style dictionary (anything with ``add_word(word, freq, tag)``).
+
+    python jieba's ``Tokenizer`` and rjieba take the same call, and with a
+    frequency of ``None`` both suggest the same one (jieba's ``suggest_freq``).
+    """
+    for word, freq in policy_terms():
+        dictionary.add_word(word, freq, None)
+
+
+@dataclass(frozen=True)
+class Segmenter:
+    """A jieba-style segmenter as the analyzer uses it.
+
+    ``tokenize(text)`` gives the words of a text, HMM on, as ``(word, start, end)``
+    with character offsets into that text; ``has_word(word)`` is True for a word of
+    the dictionary that the segmenter may choose (frequency above 0).
+    """
+
+    tokenize: Callable[[str], Iterable[tuple[str, int, int]]]
+    has_word: Callable[[str], bool]
+
+
 _SEGMENTER_LOCK = threading.Lock()
 
 
-def segmenter() -> jieba.Tokenizer:
-    """A jieba tokenizer of our own, with the policy-term dictionary added, made once per process.
+def segmenter() -> Segmenter:
+    """rjieba with the policy-term dictionary added, made once per process.
 
-    The lock matters in a threaded server: without it, every thread of a burst of
-    first requests loads its own copy of the dictionary (about 60 MB each).
+    The lock matters in a threaded server: without it, every thread of a burst
+    of first requests would add the terms to the dictionary at the same time.
     """
     with _SEGMENTER_LOCK:
         return _make_segmenter()
 
 
 @functools.lru_cache(maxsize=1)
-def _make_segmenter() -> jieba.Tokenizer:
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    for line in _data_lines("userdict.txt"):
-        parts = line.split()
-        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        tokenizer.add_word(fold(parts[0]), freq)
-    return tokenizer
+def _make_segmenter() -> Segmenter:
+    """The dictionary rjieba builds when imported (about 25 MB), with the policy terms added.
+
+    A ``rjieba.Jieba()`` of our own would hold a second copy of the dictionary
+    beside the one the import makes; nothing else in the process uses rjieba.
+    """
+    import rjieba
+
+    add_policy_terms(rjieba)
+    # jieba drops a word added with frequency 0 from its dictionary; jieba-rs keeps it
+    # (never chosen by the cut, but still a word to has_word): leave it out of sub-words too.
+    dropped = frozenset(word for word, freq in policy_terms() if freq == 0)
+    has_word = _leaving_out(dropped, rjieba.has_word) if dropped else rjieba.has_word
+    return Segmenter(tokenize=functools.partial(rjieba.tokenize, mode="default", hmm=True),
+                     has_word=has_word)
+
+
+def _leaving_out(dropped: frozenset[str], has_word: Callable[[str], bool]) -> Callable[[str], bool]:
+    """``has_word`` that also says False for the ``dropped`` words."""
+    return lambda word: word not in dropped and has_word(word)
 
 
 def is_word(text: str) -> bool:
@@ -80,15 +133,20 @@ def is_word(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-def sub_words(word: str, freq: dict) -> list[tuple[str, int]]:
-    """Dictionary words of two to four characters inside a longer word, with offsets."""
+def sub_words(word: str, words_segmenter: Segmenter) -> list[tuple[str, int]]:
+    """Dictionary words of two to four characters inside a longer word, with offsets.
+
+    >>> sub_words("社会保险费", segmenter())
+    [('社会', 0), ('保险', 2), ('保险费', 2), ('社会保险', 0)]
+    """
+    has_word = words_segmenter.has_word
     found = []
     for size in (2, 3, 4):
         if len(word) <= size:
             continue
         for start in range(len(word) - size + 1):
             piece = word[start:start + size]
-            if freq.get(piece):
+            if has_word(piece):
                 found.append((piece, start))
     return found
 
@@ -103,35 +161,23 @@ def segment(text: str) -> list[str]:
 
 
 class PolicyTokenizer(Tokenizer):
-    """Whoosh tokenizer: fold, jieba, stop words, word positions, index-time sub-words."""
+    """Whoosh tokenizer: fold, segment, stop words, word positions, index-time sub-words."""
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True,
                  mode="", **kwargs):
         folded = fold(value)
-        jieba_tokenizer = segmenter()
+        words_segmenter = segmenter()
         stops = stop_words() if removestops else frozenset()
-        with_sub_words = mode == "index"
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
         if not tokenize:
             words = [(folded, 0, len(folded))]
         else:
-            words = _tokenize_in_pieces(jieba_tokenizer, folded)
-        for word, start, end in words:
-            word = word.strip()
-            if not word or not is_word(word) or word in stops:
-                continue
-            yield self._fill(token, word, pos, start_char + start, start_char + end,
-                             keeporiginal, value[start:end])
-            if with_sub_words and len(word) > 2:
-                for piece, offset in sub_words(word, jieba_tokenizer.FREQ):
-                    piece_start = start_char + start + offset
-                    yield self._fill(token, piece, pos, piece_start,
-                                     piece_start + len(piece), keeporiginal,
-                                     value[start + offset:start + offset + len(piece)],
-                                     boost=SUB_WORD_BOOST)
-            pos += 1
+            words = _tokenize_in_pieces(words_segmenter, folded)
+        for text, number, start, end, boost in terms(words, words_segmenter, stops,
+                                                     with_sub_words=mode == "index"):
+            yield self._fill(token, text, start_pos + number, start_char + start, start_char + end,
+                             keeporiginal, value[start:end], boost)
 
     @staticmethod
     def _fill(token, text, pos, startchar, endchar, keeporiginal, original, boost=1.0):
@@ -148,6 +194,30 @@ class PolicyTokenizer(Tokenizer):
         return token
 
 
+def terms(words: Iterable[tuple[str, int, int]], words_segmenter: Segmenter, stops: frozenset[str],
+          with_sub_words: bool) -> Iterator[tuple[str, int, int, int, float]]:
+    """The index or query terms of segmented words: ``(text, word number, start, end, boost)``.
+
+    Stop words and punctuation are left out and not counted; with ``with_sub_words``
+    a word longer than two characters is followed by its dictionary sub-words,
+    which share its number.
+
+    >>> [t[:4] for t in terms([("缓缴", 0, 2), ("的", 2, 3), ("社会保险费", 3, 8)],
+    ...                       segmenter(), stop_words(), with_sub_words=True)][:4]
+    [('缓缴', 0, 0, 2), ('社会保险费', 1, 3, 8), ('社会', 1, 3, 5), ('保险', 1, 5, 7)]
+    """
+    number = 0
+    for word, start, end in words:
+        word = word.strip()
+        if not word or not is_word(word) or word in stops:
+            continue
+        yield word, number, start, end, 1.0
+        if with_sub_words and len(word) > 2:
+            for piece, offset in sub_words(word, words_segmenter):
+                yield piece, number, start + offset, start + offset + len(piece), SUB_WORD_BOOST
+        number += 1
+
+
 def policy_analyzer() -> PolicyTokenizer:
     """The analyzer attached to every Chinese text field of the schema."""
     return PolicyTokenizer()
@@ -160,7 +230,7 @@ def _is_cjk(char: str) -> bool:
 class BigramTokenizer(Tokenizer):
     """Overlapping character bigrams of CJK runs (folded); Latin and digit runs as whole words.
 
-    Matches text that jieba segmented differently from the query: ``示范区``
+    Matches text that the segmenter cut differently from the query: ``示范区``
     gives ``示范`` and ``范区`` whatever the segmenter made of it. Stop words
     are dropped from queries before they are cut into bigrams.
     """
@@ -183,15 +253,18 @@ class BigramTokenizer(Tokenizer):
             yield token
 
 
-#: jieba builds a graph over each unbroken run of Chinese text; a run of millions of characters
-#: would cost gigabytes, so text is handed to it in pieces of at most this many characters,
-#: cut after a punctuation mark or space where one is near (queries are far shorter).
+#: The segmenter builds a graph over each unbroken run of Chinese text; a run of millions of
+#: characters would cost gigabytes, so text is handed to it in pieces of at most this many
+#: characters, cut after a punctuation mark or space where one is near (queries are far shorter).
 JIEBA_PIECE_CHARS = 10_000
 _PIECE_BREAKS = set("。！？；，、：\n \t.!?;,")
+#: A lone surrogate (from ``surrogateescape``, or a JSON ``\ud800``) cannot be encoded as UTF-8
+#: for rjieba; it is segmented as U+FFFD, which is not a word either.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def _tokenize_in_pieces(tokenizer, text: str):
-    """jieba's ``tokenize`` over bounded pieces of ``text``, with offsets into the whole text."""
+def text_pieces(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of the bounded pieces the segmenter is given, covering the whole text."""
     start = 0
     while start < len(text):
         end = min(len(text), start + JIEBA_PIECE_CHARS)
@@ -199,9 +272,20 @@ def _tokenize_in_pieces(tokenizer, text: str):
             cut = next((i + 1 for i in range(end - 1, max(start, end - 200) - 1, -1)
                         if text[i] in _PIECE_BREAKS), end)
             end = cut
-        for word, word_start, word_end in tokenizer.tokenize(text[start:end], HMM=True):
-            yield word, start + word_start, start + word_end
+        yield start, end
         start = end
+
+
+def _tokenize_in_pieces(words_segmenter: Segmenter, text: str) -> Iterator[tuple[str, int, int]]:
+    """The segmenter's words over bounded pieces of ``text``, with offsets into the whole text."""
+    for start, end in text_pieces(text):
+        piece = text[start:end]
+        try:
+            words = words_segmenter.tokenize(piece)
+        except UnicodeEncodeError:
+            words = words_segmenter.tokenize(_SURROGATES.sub("\ufffd", piece))
+        for word, word_start, word_end in words:
+            yield word, start + word_start, start + word_end
 
 
 def bigram_pieces(text: str):

@@ -42,7 +42,7 @@ def test_sub_words_share_their_word_position_at_index_time_only():
 
 
 def test_sub_words_come_from_the_dictionary():
-    found = dict(sub_words("社会保险费", segmenter().FREQ))
+    found = dict(sub_words("社会保险费", segmenter()))
     assert "保险" in found and "险费" not in found
 
 
@@ -56,3 +56,13 @@ def test_a_huge_unbroken_run_is_segmented_in_bounded_pieces():
     tokens = [(t.text, t.startchar, t.endchar) for t in PolicyTokenizer()(text, chars=True)]
     assert tokens and all(text[start:end] == word for word, start, end in tokens)
     assert tokens[-1][2] == len(text)
+
+
+def test_offsets_count_characters_beyond_the_basic_plane():
+    text = "𠀀稳岗返还，ＡＢＣ"
+    found = tokens(text, mode="query")
+    assert [(t[0], t[2], t[3]) for t in found] == [("𠀀", 0, 1), ("稳岗返还", 1, 5), ("abc", 6, 9)]
+
+
+def test_a_lone_surrogate_is_no_word_and_no_error():
+    assert segment("稳岗\ud800返还") == ["稳岗", "返还"]
