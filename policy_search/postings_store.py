@@ -185,15 +185,33 @@ class FieldCounts:
 
 
 class PostingsBatch:
-    """The counted fields of the documents a writer adds, and the ids it deletes."""
+    """The counted fields of the documents a writer adds, and the ids it deletes.
+
+    Each document is turned into arrays as it is added (term numbers of one vocabulary for
+    the batch, weights, lengths), so a large batch waiting for its commit holds a few bytes a
+    posting rather than a dictionary a field.
+    """
 
     def __init__(self, fields: tuple[str, ...]):
         self.fields = fields
-        self.documents: dict[str, dict[str, FieldCounts]] = {}
+        self.documents: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.deleted: set[str] = set()
+        self._vocabulary: dict[str, int] = {}
+        self._numbers = itertools.count()
 
     def add(self, policy_id: str, counted: dict[str, FieldCounts]) -> None:
-        self.documents[policy_id] = counted
+        term_ids, weights = [], []
+        lengths = np.zeros(len(self.fields), np.int32)
+        for number, name in enumerate(self.fields):
+            field = counted.get(name)
+            if field is None or not field.weights:
+                continue
+            keys = [term_key(number, term) for term in field.weights]
+            term_ids.append(np.fromiter(map(self._vocabulary.setdefault, keys, self._numbers), np.int64, len(keys)))
+            weights.append(np.fromiter(field.weights.values(), np.float32, len(keys)))
+            lengths[number] = field.length
+        self.documents[policy_id] = (np.concatenate(term_ids) if term_ids else np.zeros(0, np.int64),
+                                     np.concatenate(weights) if weights else np.zeros(0, np.float32), lengths)
         self.deleted.discard(policy_id)
 
     def delete(self, policy_id: str) -> None:
@@ -204,28 +222,16 @@ class PostingsBatch:
         return bool(self.documents or self.deleted)
 
     def postings(self) -> _Postings:
-        """The batch as arrays: one pass of dictionary look-ups in C a field, then NumPy."""
-        vocabulary: dict[str, int] = {}
-        numbers = itertools.count()
-        term_ids, weights, sizes = [], [], []
-        lengths = np.zeros((len(self.documents), len(self.fields)), np.int32)
-        for doc, counted in enumerate(self.documents.values()):
-            size = 0
-            for number, name in enumerate(self.fields):
-                field = counted.get(name)
-                if field is None or not field.weights:
-                    continue
-                keys = [term_key(number, term) for term in field.weights]
-                term_ids.append(np.fromiter(map(vocabulary.setdefault, keys, numbers), np.int64, len(keys)))
-                weights.append(np.fromiter(field.weights.values(), np.float32, len(keys)))
-                lengths[doc, number] = field.length
-                size += len(keys)
-            sizes.append(size)
-        terms, rows = _ranked_terms(vocabulary, np.concatenate(term_ids) if term_ids else np.zeros(0, np.int64))
+        """The batch as arrays, its terms sorted."""
+        documents = list(self.documents.values())
+        sizes = [len(term_ids) for term_ids, _, _ in documents]
+        term_ids = np.concatenate([d[0] for d in documents]) if documents else np.zeros(0, np.int64)
+        terms, rows = _ranked_terms(self._vocabulary, term_ids)
         return _Postings(fields=list(self.fields), ids=list(self.documents), tombstones=sorted(self.deleted),
-                         lengths=lengths, terms=terms, term_rows=rows,
+                         lengths=np.array([d[2] for d in documents], np.int32).reshape(len(documents), len(self.fields)),
+                         terms=terms, term_rows=rows,
                          docs=np.repeat(np.arange(len(sizes), dtype=np.int32), sizes),
-                         weights=np.concatenate(weights) if weights else np.zeros(0, np.float32))
+                         weights=np.concatenate([d[1] for d in documents]) if documents else np.zeros(0, np.float32))
 
 
 # --- the store ---------------------------------------------------------------------------------------

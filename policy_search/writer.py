@@ -47,10 +47,6 @@ class PolicyWriter:
         self._backend: SearchBackend | None = None
         self._writer: BackendWriter | None = None
         self._touched: list[str] = []
-        #: Index documents to write at commit, one per id: Whoosh's update_document does not
-        #: replace a document added earlier in the same uncommitted writer, so a policy put
-        #: twice in one batch (two files, one policy) would be indexed twice.
-        self._pending: dict[str, dict] = {}
         self.recovered = 0
         #: Policies recovery set aside because the index cannot take them: ``{"id", "error"}``.
         self.set_aside: list[dict] = []
@@ -129,14 +125,13 @@ class PolicyWriter:
         action = self.catalog.put_policy(policy)
         if status and status["status"] != "active":
             action = "updated"
-        self._pending[policy.id] = fields if fields is not None else policy_to_fields(policy)
+        self._index_writer().upsert(fields if fields is not None else policy_to_fields(policy))
         self._touched.append(policy.id)
         return action
 
     def remove(self, policy_id: str, replaced_by: str | None = None) -> None:
         """Take a policy out of search; the catalog keeps it, marked removed."""
         self.catalog.mark_removed(policy_id, replaced_by)
-        self._pending.pop(policy_id, None)
         self._index_writer().delete(policy_id)
         self._touched.append(policy_id)
 
@@ -165,11 +160,6 @@ class PolicyWriter:
     def commit(self) -> int:
         """Make every change since the last commit visible; returns how many policies it touched."""
         touched = list(dict.fromkeys(self._touched))
-        if self._pending:
-            writer = self._index_writer()
-            for fields in self._pending.values():
-                writer.upsert(fields)
-            self._pending = {}
         failpoints.reach("before_index_commit")
         if self._writer is not None:
             self._writer.commit()
@@ -232,7 +222,6 @@ class PolicyWriter:
         if self._writer is not None:
             self._writer.cancel()
             self._writer = None
-        self._pending = {}
         self._touched = []
 
     def _set_aside(self, policy_id: str, reason: str) -> None:

@@ -168,14 +168,22 @@ class LocalBackend:
 
 
 class LocalWriter:
-    """Whoosh's writer and the postings store behind :class:`backend.BackendWriter` (opened at
-    the first change). The store's segment and the manifest of the next generation are written
-    just before Whoosh commits that generation (see :mod:`postings_store`)."""
+    """Whoosh's writer and the postings store behind :class:`backend.BackendWriter`.
+
+    An upsert's counted text goes into the store's batch at once (compact arrays); its Whoosh
+    fields wait, one per id, and are added at commit: Whoosh's ``update_document`` does not
+    replace a document added earlier in the same uncommitted writer, so a policy put twice in
+    one batch (two files, one policy) would otherwise be indexed twice. The store's segment
+    and the manifest of the next generation are written just before Whoosh commits that
+    generation (see :mod:`postings_store`). Whoosh's writer (and its lock) is taken at the
+    first change.
+    """
 
     def __init__(self, index, store: PostingsStore):
         self._index = index
         self._store = store
         self._batch = PostingsBatch(STORE_FIELDS)
+        self._documents: dict[str, dict] = {}
         self._writer = None
 
     def _whoosh(self):
@@ -184,39 +192,60 @@ class LocalWriter:
         return self._writer
 
     def upsert(self, fields: dict) -> None:
-        """Every committed document of the id deleted, then the new one added.
-
-        (Whoosh's ``update_document`` deletes only the first document it finds for a
-        unique term, so it cannot heal an id that was indexed twice.)
-        """
+        """Every committed document of the id replaced by this one at commit."""
         fields = dict(fields)
         counted = counted_fields(fields.pop(STORE_INPUT, {}))
-        writer = self._whoosh()
-        writer.delete_by_term("id", fields["id"])
-        writer.add_document(**fields)
+        _check_whoosh_fields(self._whoosh().schema, fields)
         self._batch.add(fields["id"], counted)
+        self._documents[fields["id"]] = fields
 
     def delete(self, policy_id: str) -> None:
         """Every document of the id deleted."""
         self._whoosh().delete_by_term("id", policy_id)
+        self._documents.pop(policy_id, None)
         self._batch.delete(policy_id)
 
     def commit(self) -> int:
-        """Commit (the index's generation unchanged when nothing was staged)."""
+        """Commit (the index's generation unchanged when nothing was staged).
+
+        Every committed document of an upserted id is deleted before the new one is added
+        (``update_document`` deletes only the first it finds, so it cannot heal an id that
+        was indexed twice).
+        """
         if self._writer is not None:
+            for policy_id, fields in self._documents.items():
+                self._writer.delete_by_term("id", policy_id)
+                self._writer.add_document(**fields)
             previous = self._index.latest_generation()
             self._store.commit(self._batch, previous, previous + 1)
             self._writer.commit()
-            self._writer = None
-            self._batch = PostingsBatch(STORE_FIELDS)
+            self._reset()
         return self._index.latest_generation()
 
     def cancel(self) -> None:
         """Drop what was staged, releasing Whoosh's writer lock."""
         if self._writer is not None:
             self._writer.cancel()
-            self._writer = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._writer = None
+        self._documents = {}
         self._batch = PostingsBatch(STORE_FIELDS)
+
+
+def _check_whoosh_fields(schema, fields: dict) -> None:
+    """Raise now what Whoosh's ``add_document`` would raise at commit for these fields (an unknown
+    field, a value of the wrong type), so a bad document fails alone where it is upserted."""
+    for name, value in fields.items():
+        if name.startswith("_"):
+            continue
+        field = schema[name]
+        if field.indexed:
+            for _ in field.index(value):
+                pass
+        if field.column_type and value is not None:
+            field.to_column_value(value)
 
 
 class _Generation:
