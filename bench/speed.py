@@ -71,10 +71,11 @@ MB = 1024 * 1024
 
 # The targets of the speed issue.
 INGEST_RATIO_MIN = 4.0        # project MB/s >= 4 x textbook MB/s
-REINGEST_MAX_S = 3.0          # no-change re-ingest under 3 s
+REINGEST_MAX_S = 3.0          # no-change re-ingest, and 20 new files into the full index, at most 3 s
+NEW_FILES = 20                # the new files: the first of corpus/ (policies the laws + COVID lack)
 SEARCH_RATIO_MIN = 8.0        # textbook p50 / project p50 >= 8
 SEARCH_P99_MAX_MS = 25.0      # in-process p99 under 25 ms
-HTTP_RPS_MIN = 150.0          # with 8 clients for 30 s, no errors
+HTTP_RPS_MIN = 300.0          # with 8 clients for 30 s, no errors
 HTTP_P99_MAX_MS = 100.0
 SERVER_RSS_MAX_MB = 400.0
 
@@ -182,11 +183,29 @@ def measure_ingest(sources: list[Path], workdir: Path, documents: int, megabytes
     shutil.rmtree(data_dir, ignore_errors=True)
     project = project_ingest(data_dir, sources, workdir, "project-ingest")
     again = project_ingest(data_dir, sources, workdir, "project-reingest")
+    added = project_ingest(data_dir, [new_files(workdir)], workdir, "project-new-files")
     for run in (textbook, project):
         run["mb_per_s"] = megabytes / run["wall_s"]
     return {"documents": documents, "text_mb": megabytes, "textbook": textbook,
-            "project": project, "project_reingest": again,
+            "project": project, "project_reingest": again, "project_new_files": added,
             "ratio": project["mb_per_s"] / textbook["mb_per_s"]}
+
+
+def new_files(workdir: Path) -> Path:
+    """A folder of ``NEW_FILES`` files of ``corpus/`` (PDF, Word, web pages, text) to add to the
+    full index as one batch."""
+    folder = workdir / "new-files"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    corpus = REPO / "corpus"
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.parent != corpus
+                   and not p.name.endswith(".meta.json")
+                   and not {"_src", "bulk"} & set(p.relative_to(corpus).parts))
+    for path in files[:NEW_FILES]:
+        for part in (path, path.with_name(path.name + ".meta.json")):  # with its metadata sidecar
+            if part.is_file():
+                shutil.copy2(part, folder / f"{path.parent.name}-{part.name}")
+    return folder
 
 
 def ensure_indexes(sources: list[Path], workdir: Path, limit: int | None) -> None:
@@ -365,8 +384,13 @@ def ingest_table(part: dict) -> str:
          f"≥ {INGEST_RATIO_MIN:g}×", met(part["ratio"] >= INGEST_RATIO_MIN)],
         [f"project re-ingest, no change ({again['unchanged']} unchanged)", "", "",
          f"{again['wall_s']:.2f}", "", f"{again['peak_rss_mb']:.0f}", "",
-         f"< {REINGEST_MAX_S:g} s", met(again["wall_s"] < REINGEST_MAX_S)],
+         f"≤ {REINGEST_MAX_S:g} s", met(again["wall_s"] <= REINGEST_MAX_S)],
     ]
+    added = part.get("project_new_files")
+    if added:
+        rows.append([f"project: {NEW_FILES} new files into the full index ({added['added']} added)", "", "",
+                     f"{added['wall_s']:.2f}", "", f"{added['peak_rss_mb']:.0f}", "",
+                     f"≤ {REINGEST_MAX_S:g} s", met(added["wall_s"] <= REINGEST_MAX_S)])
     header = ["set-up", "documents", "text MB", "wall s", "MB/s", "peak RSS MB",
               "MB/s vs textbook", "target", "met"]
     return markdown_table(header, rows)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
 from whoosh.analysis import Token, Tokenizer
 
 from .fold import fold
@@ -86,6 +87,7 @@ class Segmenter:
 
     tokenize: Callable[[str], Iterable[tuple[str, int, int]]]
     has_word: Callable[[str], bool]
+    cut: Callable[[str], list[str]] = None  # the words alone (the same as tokenize's)
 
 
 _SEGMENTER_LOCK = threading.Lock()
@@ -116,7 +118,7 @@ def _make_segmenter() -> Segmenter:
     dropped = frozenset(word for word, freq in policy_terms() if freq == 0)
     has_word = _leaving_out(dropped, rjieba.has_word) if dropped else rjieba.has_word
     return Segmenter(tokenize=functools.partial(rjieba.tokenize, mode="default", hmm=True),
-                     has_word=has_word)
+                     has_word=has_word, cut=functools.partial(rjieba.cut, hmm=True))
 
 
 def _leaving_out(dropped: frozenset[str], has_word: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -338,6 +340,79 @@ def bigram_counts(text: str) -> Counter:
     if done < len(text):
         counts.update(word.lower() for word in _ALNUM_RUN.findall(text, done))
     return counts
+
+
+#: Alphanumeric runs outside CJK text (what :func:`bigram_counts` counts between CJK runs).
+_ALNUM_OUTSIDE_CJK = re.compile(r"[^\W_\u3400-\u9fff\uf900-\ufaff]+")
+_PAIR_SHIFT = 21  # code points fit in 21 bits: a pair is first << 21 | second, a lone character itself
+
+
+def bigram_counts_fast(text: str) -> dict[str, int]:
+    """:func:`bigram_counts` with the CJK pairs counted as NumPy integers (the ingest's way;
+    the same counts, several times faster on long texts).
+
+    >>> sorted(bigram_counts_fast("稳岗返还A1稳岗，好").items())
+    [('a1', 1), ('好', 1), ('岗返', 1), ('稳岗', 2), ('返还', 1)]
+    """
+    counts: dict[str, int] = dict(Counter(word.lower() for word in _ALNUM_OUTSIDE_CJK.findall(text)))
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.uint64)
+    cjk = ((points >= 0x3400) & (points <= 0x9FFF)) | ((points >= 0xF900) & (points <= 0xFAFF))
+    if not cjk.any():
+        return counts
+    paired = cjk[:-1] & cjk[1:]
+    codes = [(points[:-1][paired] << _PAIR_SHIFT) | points[1:][paired]]
+    alone = cjk.copy()
+    alone[1:] &= ~cjk[:-1]
+    alone[:-1] &= ~cjk[1:]
+    codes.append(points[alone])
+    values, numbers = np.unique(np.concatenate(codes), return_counts=True)
+    for code, n in zip(values.tolist(), numbers.tolist()):
+        piece = chr(code) if code < (1 << _PAIR_SHIFT) else chr(code >> _PAIR_SHIFT) + chr(code & 0x1FFFFF)
+        counts[piece] = counts.get(piece, 0) + n
+    return counts
+
+
+def index_term_counts(text: str) -> tuple[dict[str, float], int]:
+    """What :class:`PolicyTokenizer` yields for a text at index time, counted: each term's summed
+    boost and the number of tokens. Each distinct word is looked at once (stop words, sub-words),
+    which is what makes it several times faster than going token by token.
+
+    >>> weights, length = index_term_counts("社会保险费的缴纳，社会保险费")
+    >>> weights["社会保险费"], weights["保险"], length
+    (2.0, 2.0, 11)
+    """
+    folded = fold(text)
+    words_segmenter = segmenter()
+    words: Counter = Counter()
+    for start, end in text_pieces(folded):
+        piece = folded[start:end]
+        try:
+            words.update(words_segmenter.cut(piece))
+        except UnicodeEncodeError:
+            words.update(words_segmenter.cut(_SURROGATES.sub("\ufffd", piece)))
+    weights: dict[str, float] = {}
+    length = 0
+    for word, n in words.items():
+        found = _index_terms_of(word)
+        if found is None:
+            continue
+        head, pieces = found
+        weights[head] = weights.get(head, 0.0) + n
+        length += n * (1 + len(pieces))
+        for piece in pieces:
+            weights[piece] = weights.get(piece, 0.0) + n * SUB_WORD_BOOST
+    return weights, length
+
+
+@functools.lru_cache(maxsize=200_000)
+def _index_terms_of(word: str) -> tuple[str, tuple[str, ...]] | None:
+    """The index terms one segmented word gives: None for punctuation or a stop word, else the
+    word (stripped) and its dictionary sub-words."""
+    word = word.strip()
+    if not word or not is_word(word) or word in stop_words():
+        return None
+    pieces = tuple(piece for piece, _ in sub_words(word, segmenter())) if len(word) > 2 else ()
+    return word, pieces
 
 
 def query_bigrams(text: str) -> list[str]:

@@ -206,9 +206,10 @@ class PostingsBatch:
             field = counted.get(name)
             if field is None or not field.weights:
                 continue
-            keys = [term_key(number, term) for term in field.weights]
-            term_ids.append(np.fromiter(map(self._vocabulary.setdefault, keys, self._numbers), np.int64, len(keys)))
-            weights.append(np.fromiter(field.weights.values(), np.float32, len(keys)))
+            keys = map(term_key(number, "").__add__, field.weights)  # term_key of each, in C
+            size = len(field.weights)
+            term_ids.append(np.fromiter(map(self._vocabulary.setdefault, keys, self._numbers), np.int64, size))
+            weights.append(np.fromiter(field.weights.values(), np.float32, size))
             lengths[number] = field.length
         self.documents[policy_id] = (np.concatenate(term_ids) if term_ids else np.zeros(0, np.int64),
                                      np.concatenate(weights) if weights else np.zeros(0, np.float32), lengths)

@@ -9,12 +9,11 @@ worker) replaces with their counted terms.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 
 from whoosh.fields import ID, KEYWORD, STORED, Schema
 
 from . import divisions
-from .analysis import bigram_counts, policy_analyzer
+from .analysis import bigram_counts_fast, index_term_counts
 from .fold import fold
 from .models import Policy
 from .postings_store import FieldCounts
@@ -132,11 +131,6 @@ def count_terms(name: str, text: str) -> FieldCounts:
     if not text:
         return FieldCounts({}, 0)
     if name == BIGRAM_FIELD:
-        counts = bigram_counts(fold(text))
+        counts = bigram_counts_fast(fold(text))
         return FieldCounts({term: float(n) for term, n in counts.items()}, sum(counts.values()))
-    weights: dict[str, float] = defaultdict(float)
-    length = 0
-    for token in policy_analyzer()(text, mode="index", boosts=True):
-        weights[token.text] += token.boost
-        length += 1
-    return FieldCounts(dict(weights), length)
+    return FieldCounts(*index_term_counts(text))

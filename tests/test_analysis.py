@@ -1,6 +1,9 @@
 """The Chinese analyzer: folding, segmentation, stop words, positions, sub-words."""
-from policy_search.analysis import PolicyTokenizer, segment, stop_words, sub_words, segmenter
+from policy_search.analysis import (PolicyTokenizer, bigram_counts, bigram_counts_fast, index_term_counts,
+                                    policy_analyzer, segment, segmenter, stop_words, sub_words)
 from policy_search.fold import fold
+
+from helpers import CORPUS, SHARED_DATA
 
 
 def tokens(text, mode="index"):
@@ -66,3 +69,36 @@ def test_offsets_count_characters_beyond_the_basic_plane():
 
 def test_a_lone_surrogate_is_no_word_and_no_error():
     assert segment("稳岗\ud800返还") == ["稳岗", "返还"]
+
+
+def _token_by_token(text: str) -> tuple[dict[str, float], int]:
+    """The analyzer's index tokens of a text counted one by one (the reference)."""
+    weights: dict[str, float] = {}
+    length = 0
+    for token in policy_analyzer()(text, mode="index", boosts=True):
+        weights[token.text] = weights.get(token.text, 0.0) + token.boost
+        length += 1
+    return weights, length
+
+
+def _real_texts() -> list[str]:
+    """Texts of corpus/, and every fifth law and ncp document when the shared data is there."""
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(CORPUS.rglob("*"))
+             if p.suffix in (".txt", ".md", ".html")]
+    if SHARED_DATA.is_dir():
+        texts += [p.read_text(encoding="utf-8") for p in sorted((SHARED_DATA / "laws").rglob("*.md"))[::5]]
+        rows = (SHARED_DATA / "ncp" / "corpus.tsv").read_text(encoding="utf-8").splitlines()[1::5]
+        texts += [row.split("\t", 1)[-1] for row in rows]
+    return texts + ["", "，。", "ＡＢＣ abc_def 你", "\ud800稳岗", "稳" * 25_000, "a" * 30_000]
+
+
+def test_index_counts_are_the_analyzers_tokens_counted():
+    texts = _real_texts()
+    assert len(texts) > 30
+    for text in texts:
+        assert index_term_counts(text) == _token_by_token(text)
+
+
+def test_fast_bigram_counts_are_the_bigram_counts():
+    for text in map(fold, _real_texts()):
+        assert bigram_counts_fast(text) == dict(bigram_counts(text))
