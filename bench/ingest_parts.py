@@ -10,10 +10,10 @@ Files: the 山东 and 浙江 local regulations of ``shared/data/laws/DLC`` and `
   extract    metadata extraction (``extract_metadata``)
   classify   level, region, topic and validity tags (``classify``)
   build      the rest of ``build_policy`` (ids, normalising)
-  segment    the policy analyzer (fold, jieba, stop words, sub-words) over title, 文号, issuer, body
-  count      counting the word fields' terms (``schema.count_terms`` less ``segment``)
-  bigrams    counting each policy's character bigrams (``bigram_counts``)
-             (segment, count and bigrams run in the ingest workers: ``analyse_fields``)
+  words      the word fields' terms counted (fold, rjieba, stop words, sub-words: ``schema.count_terms``)
+             over title, 文号, issuer and body
+  bigrams    each policy's character bigrams counted (``schema.count_terms``)
+             (words and bigrams run in the ingest workers: ``analyse_fields``)
   write      Whoosh ``add_document`` (stored fields, filters, facets, dates)
   commit     Whoosh's commit
   store      the postings store's commit: the batch's counts to arrays, a segment on disk
@@ -40,7 +40,7 @@ import indexer.build as build  # noqa: E402
 from indexer.discover import discover  # noqa: E402
 from indexer.parsers import BULK_READERS, PARSERS  # noqa: E402
 from indexer.sniff import sniff_format  # noqa: E402
-from policy_search.analysis import policy_analyzer, segmenter  # noqa: E402
+from policy_search.analysis import segmenter  # noqa: E402
 from policy_search.models import SourceFile  # noqa: E402
 from policy_search.postings_store import PostingsBatch, PostingsStore  # noqa: E402
 from policy_search.schema import (BIGRAM_FIELD, STORE_FIELDS, STORE_INPUT, analyse_fields,  # noqa: E402
@@ -102,18 +102,11 @@ def main() -> None:
 
     fields = [policy_to_fields(p) for p in policies]
     words = [name for name in STORE_FIELDS if name != BIGRAM_FIELD]
-    analyzer = policy_analyzer()
-    t = time.process_time()
-    for f in fields:
-        for name in words:
-            for _ in analyzer(f[STORE_INPUT][name], mode="index"):
-                pass
-    times["segment"] += time.process_time() - t
     t = time.process_time()
     for f in fields:
         for name in words:
             count_terms(name, f[STORE_INPUT][name])
-    times["count"] += time.process_time() - t - times["segment"]
+    times["words"] += time.process_time() - t
     t = time.process_time()
     for f in fields:
         count_terms(BIGRAM_FIELD, f[STORE_INPUT][BIGRAM_FIELD])
@@ -137,7 +130,7 @@ def main() -> None:
         PostingsStore(Path(tmp)).commit(batch, 0, 1)
         times["store"] += time.process_time() - t
 
-    order = ["sniff", "parse", "extract", "classify", "build", "segment", "count", "bigrams",
+    order = ["sniff", "parse", "extract", "classify", "build", "words", "bigrams",
              "write", "commit", "store"]
     total = sum(times[k] for k in order)
     result = {"files": len(sources), "policies": len(policies), "mb": round(mb, 2),

@@ -366,9 +366,12 @@ def bigram_counts_fast(text: str) -> dict[str, int]:
     alone[:-1] &= ~cjk[1:]
     codes.append(points[alone])
     values, numbers = np.unique(np.concatenate(codes), return_counts=True)
-    for code, n in zip(values.tolist(), numbers.tolist()):
-        piece = chr(code) if code < (1 << _PAIR_SHIFT) else chr(code >> _PAIR_SHIFT) + chr(code & 0x1FFFFF)
-        counts[piece] = counts.get(piece, 0) + n
+    pairs = values >= (1 << _PAIR_SHIFT)
+    firsts = map(chr, (values[pairs] >> _PAIR_SHIFT).tolist())
+    seconds = map(chr, (values[pairs] & ((1 << _PAIR_SHIFT) - 1)).tolist())
+    counts.update(zip(map(operator.add, firsts, seconds), numbers[pairs].tolist()))
+    for piece, n in zip(map(chr, values[~pairs].tolist()), numbers[~pairs].tolist()):
+        counts[piece] = counts.get(piece, 0) + n  # a lone character may also be a one-letter word
     return counts
 
 

@@ -178,9 +178,10 @@ def _ranked_terms(vocabulary: dict[str, int], ids: np.ndarray) -> tuple[list[str
 
 @dataclass
 class FieldCounts:
-    """One field of one policy as the store takes it: each term's weight, and the token count."""
+    """One field of one policy as the store takes it: each term's weight (a count, or a sum of
+    boosts), and the token count."""
 
-    weights: dict[str, float]
+    weights: dict[str, float | int]
     length: int
 
 

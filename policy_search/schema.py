@@ -132,5 +132,5 @@ def count_terms(name: str, text: str) -> FieldCounts:
         return FieldCounts({}, 0)
     if name == BIGRAM_FIELD:
         counts = bigram_counts_fast(fold(text))
-        return FieldCounts({term: float(n) for term, n in counts.items()}, sum(counts.values()))
+        return FieldCounts(counts, sum(counts.values()))
     return FieldCounts(*index_term_counts(text))
