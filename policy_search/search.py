@@ -431,17 +431,8 @@ def _marked_terms(parsed: ParsedQuery) -> list[str]:
 
 def _rerank_within(scored: list[tuple[float, str, object]], weights: dict[str, float],
                    budget: Budget) -> list[tuple[float, object]] | None:
-    """:func:`rerank.rerank`, one hit at a time while the budget lasts; None when it ran out."""
-    if not scored:
-        return []
-    bonus = rerank.DENSITY_WEIGHT * max(score for score, _, _ in scored)
-    out = []
-    for score, text, item in scored:
-        if budget.over():
-            return None
-        out.append((score + bonus * rerank.passage_share(text, weights, folded=text), item))
-    out.sort(key=lambda pair: -pair[0])
-    return out
+    """:func:`rerank.rerank` while the budget lasts (asked before each text); None when it ran out."""
+    return rerank.rerank(scored, weights, stop=budget.over)
 
 
 def open_service(data_dir: str | Path | None = None) -> SearchService:
