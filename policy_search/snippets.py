@@ -1,7 +1,9 @@
 """Snippets: the passage of a policy that matched, with the matched words located."""
 from __future__ import annotations
 
+import functools
 import html
+import itertools
 import re
 
 from .fold import fold
@@ -41,6 +43,12 @@ MAX_MATCHES = 5000
 
 
 def _term_pattern(terms: list[str]) -> re.Pattern | None:
+    return _pattern_of(tuple(terms))
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern_of(terms: tuple[str, ...]) -> re.Pattern | None:
+    """The terms as one regular expression, longest first (made once for the hits of a query)."""
     wanted = sorted({t for t in terms if t}, key=len, reverse=True)
     return re.compile("|".join(map(re.escape, wanted))) if wanted else None
 
@@ -60,10 +68,8 @@ def best_passage(text: str, terms: list[str], length: int = SNIPPET_CHARS,
     folded = fold(text) if folded is None else folded
     spans = []
     if pattern is not None:
-        for match in pattern.finditer(folded):
-            spans.append((match.start(), match.end(), match.group()))
-            if len(spans) >= MAX_MATCHES:
-                break
+        spans = [(match.start(), match.end(), match.group())
+                 for match in itertools.islice(pattern.finditer(folded), MAX_MATCHES)]
     if not spans:
         return opening(text, length), []
     start, end = _densest_window(spans, length)
