@@ -14,6 +14,7 @@ import numpy as np
 
 from .analysis import bigram_pieces
 from .fold import fold
+from .windows import distinct_weight
 
 #: How many of the best hits get the second look.
 RERANK_DEPTH = 20
@@ -185,9 +186,7 @@ def _best_windows(found: Occurrences, texts: int, pieces: list[str],
     The occurrences are taken in order of position (then piece, as text). For each one,
     the window ends there and starts at the first occurrence whose step-aligned position
     leaves room for the piece within ``WINDOW_CHARS`` (never moving back); a piece counts
-    when its last occurrence so far lies in the window. An occurrence thus counts from
-    itself up to (not including) the next occurrence of its piece or the first window
-    that starts after it: summed as a difference array, every window's weight at once.
+    when its last occurrence so far lies in the window (:func:`windows.distinct_weight`).
     """
     best = np.zeros(texts)
     if not len(found.position):
@@ -198,27 +197,13 @@ def _best_windows(found: Occurrences, texts: int, pieces: list[str],
     position = found.position + found.text * _TEXT_GAP
     order = np.lexsort((text_rank[found.piece], position))
     position, piece, text_of = position[order], found.piece[order], found.text[order]
-    steps = len(position)
     reach = position + lengths[piece] - WINDOW_CHARS
     first_start = -(-reach // WINDOW_STEP) * WINDOW_STEP  # the window's start, step-aligned, rounded up
     left = np.searchsorted(position, np.maximum.accumulate(first_start), side="left")
-    counted_until = np.minimum(_next_same(piece), np.searchsorted(left, np.arange(steps), side="right"))
-    change = np.bincount(np.arange(steps), unit[piece], steps + 1).astype(np.int64)
-    change -= np.bincount(counted_until, unit[piece], steps + 1).astype(np.int64)
-    window = np.cumsum(change[:steps])
+    window = distinct_weight(piece, unit[piece], left)
     starts = np.flatnonzero(np.r_[True, text_of[1:] != text_of[:-1]])
     best[text_of[starts]] = np.maximum.reduceat(window, starts) / unit.sum()
     return best
-
-
-def _next_same(piece: np.ndarray) -> np.ndarray:
-    """For each step, the next step of the same piece (the number of steps when none)."""
-    steps = len(piece)
-    by_piece = np.lexsort((np.arange(steps), piece))
-    following = np.full(steps, steps)
-    same = piece[by_piece[1:]] == piece[by_piece[:-1]]
-    following[by_piece[:-1][same]] = by_piece[1:][same]
-    return following
 
 
 def query_weights(words: list[str], idf: Callable[[str], float]) -> dict[str, float]:

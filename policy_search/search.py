@@ -307,15 +307,8 @@ class SearchService:
                                          start=(page - 1) * limit, count=limit, facets=details,
                                          stop=budget.over))
         marked_terms = _marked_terms(parsed) if parsed.words or parsed.phrases else []
-        hits = []
-        for ref in listed.refs:
-            fields = view.document(ref)
-            if details and marked_terms and not budget.over():
-                snippet, marks = snippets.best_passage(fields.get("body", ""), marked_terms,
-                                                       folded=view.folded_body(ref, fields.get("body", "")))
-            else:
-                snippet, marks = snippets.opening(fields.get("body", "")), []
-            hits.append(_hit_from_stored(fields, 0.0, snippet, marks))
+        page = [(0.0, ref, view.document(ref)) for ref in listed.refs]
+        hits = _hits(view, page, marked_terms if details else [], True, budget)  # openings without details
         return hits, listed.total, listed.facets
 
     def _fast_search(self, view: IndexView, parsed: ParsedQuery, filters: Filters, limit: int,
@@ -340,16 +333,8 @@ class SearchService:
                                   weights, budget)
             if head is not None:
                 ordered = [(sc, d, f) for sc, (d, f) in head] + ordered[rerank.RERANK_DEPTH:]
-        marked_terms = _marked_terms(parsed)
-        hits = []
-        for score, docnum, fields in ordered[wanted - limit:wanted]:
-            snippet, marks = "", []
-            if details and not budget.over():
-                snippet, marks = snippets.best_passage(fields.get("body", ""), marked_terms,
-                                                       folded=folded.get(docnum))
-            elif details:
-                snippet = snippets.opening(fields.get("body", ""))
-            hits.append(_hit_from_stored(fields, round(score, 4), snippet, marks))
+        page = [(round(score, 4), ref, fields) for score, ref, fields in ordered[wanted - limit:wanted]]
+        hits = _hits(view, page, _marked_terms(parsed), details, budget, folded)
         return hits, ranked.total, ranked.facets
 
     def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
@@ -421,6 +406,24 @@ class SearchService:
         with self.backend.reading() as view:
             data["indexed"] = view.doc_count()
         return data
+
+
+def _hits(view: IndexView, page: list[tuple[float, int, dict]], marked_terms: list[str],
+          details: bool, budget: Budget, folded: dict[int, str] | None = None) -> list[Hit]:
+    """The hits of a page of (score, ref, stored fields): with the passages where the marked
+    terms stand densest (``details``, while the budget lasts), else the texts' openings
+    (``details``) or no snippet. ``folded`` holds folded bodies already at hand."""
+    bodies = [fields.get("body", "") for _, _, fields in page]
+    if details and marked_terms and not budget.over():
+        folded = folded or {}
+        known = [folded.get(ref) or view.folded_body(ref, body) for (_, ref, _), body in zip(page, bodies)]
+        passages = snippets.best_passages(bodies, marked_terms, folded=known)
+    elif details:
+        passages = [(snippets.opening(body), []) for body in bodies]
+    else:
+        passages = [("", [])] * len(page)
+    return [_hit_from_stored(fields, score, snippet, marks)
+            for (score, _, fields), (snippet, marks) in zip(page, passages)]
 
 
 def _marked_terms(parsed: ParsedQuery) -> list[str]:
