@@ -5,12 +5,8 @@ import functools
 import html
 import itertools
 import re
-from dataclasses import dataclass
-
-import numpy as np
 
 from .fold import fold
-from .windows import distinct_weight
 
 SNIPPET_CHARS = 160
 
@@ -46,11 +42,24 @@ def marked_html(snippet: str, highlights: list[list[int]]) -> str:
 MAX_MATCHES = 5000
 
 
+def _term_pattern(terms: list[str]) -> re.Pattern | None:
+    return _pattern_of(tuple(terms))
+
+
 @functools.lru_cache(maxsize=256)
-def _term_pattern(terms: tuple[str, ...]) -> re.Pattern | None:
-    """The terms as one regular expression, longest first, in one group (for ``split``)."""
+def _pattern_of(terms: tuple[str, ...]) -> re.Pattern | None:
+    """The terms as one regular expression, longest first, in one group (for ``split``; made
+    once for the hits of a query)."""
     wanted = sorted({t for t in terms if t}, key=len, reverse=True)
     return re.compile("(" + "|".join(map(re.escape, wanted)) + ")") if wanted else None
+
+
+def _spans(folded: str, pattern: re.Pattern) -> list[tuple[int, int, str]]:
+    """(start, end, term) of the first ``MAX_MATCHES`` matches (leftmost, longest term first, not
+    overlapping), read off ``re.split``: the pieces between the matches give their places."""
+    pieces = pattern.split(folded, MAX_MATCHES)
+    ends = list(itertools.accumulate(map(len, pieces)))
+    return list(zip(ends[0:-1:2], ends[1::2], pieces[1::2]))
 
 
 def best_passage(text: str, terms: list[str], length: int = SNIPPET_CHARS,
@@ -64,87 +73,43 @@ def best_passage(text: str, terms: list[str], length: int = SNIPPET_CHARS,
     >>> best_passage("前言。" * 80 + "申请稳岗返还的条件", ["稳岗返还", "申请"], 20)
     ('。前言。申请稳岗返还的条件', [[4, 6], [6, 10]])
     """
-    return best_passages([text], terms, length, [folded])[0]
+    pattern = _term_pattern(terms)
+    folded = fold(text) if folded is None else folded
+    spans = _spans(folded, pattern) if pattern is not None else []
+    if not spans:
+        return opening(text, length), []
+    start, end = _densest_window(spans, length)
+    lead = max(0, start - max(0, length - (end - start)) // 3)
+    stop = max(end, min(len(text), lead + length))
+    marks = [[s - lead, e - lead] for s, e, _ in spans if lead <= s and e <= stop]
+    return text[lead:stop].replace("\n", " "), marks
 
 
 def best_passages(texts: list[str], terms: list[str], length: int = SNIPPET_CHARS,
                   folded: list[str | None] | None = None) -> list[tuple[str, list[list[int]]]]:
-    """:func:`best_passage` of several texts (``folded``: their folded texts, None where not
-    at hand), the densest windows of all of them found in one pass of array work.
+    """:func:`best_passage` of each text (``folded``: the folded texts, None where not at hand).
 
     >>> best_passages(["无关", "稳岗返还"], ["稳岗"], 20)
     [('无关', []), ('稳岗返还', [[0, 2]])]
     """
     folded = folded or [None] * len(texts)
-    folded = [fold(text) if known is None else known for text, known in zip(texts, folded)]
-    pattern = _term_pattern(tuple(terms))
-    spans = [_spans(text, pattern) for text in folded]
-    windows = _densest_windows(spans, length)
-    return [_passage(text, span, window, length) for text, span, window in zip(texts, spans, windows)]
+    return [best_passage(text, terms, length, known) for text, known in zip(texts, folded)]
 
 
-@dataclass
-class _Spans:
-    """The matches of the terms in one text, in order: starts, ends, and which term each is."""
-
-    starts: np.ndarray
-    ends: np.ndarray
-    terms: list[str]
-
-
-def _spans(folded: str, pattern: re.Pattern | None) -> _Spans:
-    """The first ``MAX_MATCHES`` matches of the pattern in a folded text (leftmost, longest
-    term first, not overlapping), read off ``re.split``: the pieces between matches give
-    their places."""
-    pieces = pattern.split(folded, MAX_MATCHES) if pattern is not None else [folded]
-    sizes = np.fromiter(map(len, pieces), np.int64, len(pieces))
-    starts = np.cumsum(sizes)[0:-1:2]
-    return _Spans(starts, starts + sizes[1::2], pieces[1::2])
-
-
-def _passage(text: str, spans: _Spans, window: tuple[int, int] | None,
-             length: int) -> tuple[str, list[list[int]]]:
-    """The snippet around a window of matches and the marks within it (the opening of the
-    text when nothing matched)."""
-    if window is None:
-        return opening(text, length), []
-    start, end = window
-    lead = max(0, start - max(0, length - (end - start)) // 3)
-    stop = max(end, min(len(text), lead + length))
-    inside = (spans.starts >= lead) & (spans.ends <= stop)
-    marks = np.stack([spans.starts[inside] - lead, spans.ends[inside] - lead], axis=1)
-    return text[lead:stop].replace("\n", " "), marks.tolist()
-
-
-#: Apart by this much, the matches of two texts never fall within one window.
-_TEXT_GAP = 2**40
-
-
-def _densest_windows(spans: list[_Spans], length: int) -> list[tuple[int, int] | None]:
-    """For each text, the start and end of the run of matches within ``length`` characters with
-    the most distinct terms (then the most matches; the first such run), None without matches.
-
-    The run ending at a match starts at the first match beginning at most ``length`` before
-    its end (the texts laid end to end, far apart).
-    """
-    counts = [len(s.terms) for s in spans]
-    windows: list[tuple[int, int] | None] = [None] * len(spans)
-    if not sum(counts):
-        return windows
-    text = np.repeat(np.arange(len(spans)), counts)
-    starts = np.concatenate([s.starts for s in spans]) + text * _TEXT_GAP
-    ends = np.concatenate([s.ends for s in spans]) + text * _TEXT_GAP
-    found = list(itertools.chain.from_iterable(s.terms for s in spans))
-    names = {name: number for number, name in enumerate(dict.fromkeys(found))}
-    term = np.fromiter(map(names.__getitem__, found), np.int64, len(found))
-    steps = np.arange(len(text))
-    left = np.searchsorted(starts, ends - length, side="left")
-    distinct = distinct_weight(term, np.ones(len(text), np.int64), left)
-    key = np.where(left <= steps, distinct * (len(text) + 1) + (steps - left + 1), 0)
-    order = np.lexsort((steps, -key, text))
-    for best in order[np.r_[True, text[order][1:] != text[order][:-1]]].tolist():
-        number = int(text[best])
-        # no run fits when every term is longer than the window: then the text's first match
-        start, end = (starts[left[best]] if key[best] > 0 else starts[best]), ends[best]
-        windows[number] = (int(start) - number * _TEXT_GAP, int(end) - number * _TEXT_GAP)
-    return windows
+def _densest_window(spans: list[tuple[int, int, str]], length: int) -> tuple[int, int]:
+    """Start and end of the run of matches within ``length`` characters with the most distinct terms."""
+    best, best_key = (spans[0][0], spans[0][1]), (0, 0)
+    counts: dict[str, int] = {}
+    left = 0
+    for right, (_, end, term) in enumerate(spans):
+        counts[term] = counts.get(term, 0) + 1
+        while end - spans[left][0] > length:
+            old = spans[left][2]
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+            left += 1
+        key = (len(counts), right - left + 1)
+        if key > best_key:
+            best_key, best = key, (spans[left][0], end)
+    return best
