@@ -192,16 +192,43 @@ class Snapshot:
         return sum(1 for a, b in pairs if len(self.postings(field, a)[0]) and len(self.postings(field, b)[0]))
 
     def raw_scores(self, terms: list[WeightedTerm]) -> tuple[np.ndarray, np.ndarray]:
-        """Summed BM25F scores of the terms and how many of them each document matched."""
-        scores = np.zeros(self.doc_count, np.float64)
-        matched = np.zeros(self.doc_count, np.int32)
-        for term in terms:
-            ids, tf = self.postings(term.field, term.text)
-            if not len(ids):
-                continue
-            scores[ids] += self._term_scores(term, ids, tf)
-            matched[ids] += 1
-        return scores, matched
+        """Summed BM25F scores of the terms and how many of them each document matched.
+
+        Every posting of every term is scored at once (field by field) and the scores are
+        summed with ``bincount`` in the order of the terms: the same numbers, to the last
+        bit, as adding one term's scores after the other.
+        """
+        found = [(term, *self.postings(term.field, term.text)) for term in terms]
+        found = [(term, ids, tf) for term, ids, tf in found if len(ids)]
+        if not found:
+            return np.zeros(self.doc_count, np.float64), np.zeros(self.doc_count, np.int32)
+        ids = np.concatenate([ids for _, ids, _ in found])
+        tf = np.concatenate([tf for _, _, tf in found])
+        sizes = [len(ids) for _, ids, _ in found]
+        fields = list(dict.fromkeys(term.field for term, _, _ in found))
+        field_of = np.repeat([fields.index(term.field) for term, _, _ in found], sizes)
+        weight = np.repeat(np.array([self._term_weight(term) for term, _, _ in found], np.float32), sizes)
+        values = np.empty(len(ids), np.float32)
+        for number, field in enumerate(fields):
+            at = field_of == number
+            values[at] = self._field_scores(field, ids[at], tf[at], weight[at])
+        return (np.bincount(ids, values, self.doc_count),
+                np.bincount(ids, minlength=self.doc_count).astype(np.int32))
+
+    def _term_weight(self, term: WeightedTerm) -> float:
+        """What multiplies a term's saturated frequencies: boost·idf (the boost alone in a field
+        without lengths)."""
+        if self.lengths.get(term.field) is None:
+            return term.boost
+        return term.boost * self.idf(term.field, term.text)
+
+    def _field_scores(self, field: str, ids: np.ndarray, tf: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """:meth:`_term_scores` of postings of one field, each with its term's weight (``float32``)."""
+        lengths = self.lengths.get(field)
+        if lengths is None:
+            return weight * tf
+        norm = self.k1 * ((1 - BM25_B) + BM25_B * lengths[ids] / self.avg_length[field])
+        return weight * (tf * (self.k1 + 1)) / (tf + norm)
 
     def any_of(self, terms: list[WeightedTerm]) -> np.ndarray:
         """Documents holding at least one of the terms (what an OR of them matches, unscored)."""
