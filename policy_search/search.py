@@ -18,7 +18,7 @@ import json
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -81,6 +81,16 @@ class Hit:
     highlights: list[list[int]] = field(default_factory=list)
     snippet_html: str = ""
 
+    def to_dict(self) -> dict:
+        """The JSON shape of a hit, as ``dataclasses.asdict`` gives it but without its recursive
+        deep copy (the hit's own lists and dict are copied; what they hold is shared)."""
+        data = dict(self.__dict__)
+        data["region"] = dict(self.region)
+        data["topics"] = list(self.topics)
+        data["industries"] = list(self.industries)
+        data["highlights"] = [list(mark) for mark in self.highlights]
+        return data
+
 
 @dataclass
 class SearchPage:
@@ -101,7 +111,7 @@ class SearchPage:
         """The JSON shape of ``search --json`` (``"partial": true`` only on a partial answer)."""
         data = {"query": self.query, "total": self.total, "page": self.page,
                 "pages": self.pages, "limit": self.limit,
-                "hits": [asdict(h) for h in self.hits], "facets": self.facets}
+                "hits": [h.to_dict() for h in self.hits], "facets": self.facets}
         if self.partial:
             data["partial"] = True
         return data
@@ -121,7 +131,7 @@ class MatchResult:
         """The JSON shape of ``match --json``."""
         return {"region": self.region, "industry": self.industry, "topic": self.topic,
                 "total": self.total,
-                "groups": {level: [asdict(h) for h in hits] for level, hits in self.groups.items()}}
+                "groups": {level: [h.to_dict() for h in hits] for level, hits in self.groups.items()}}
 
 
 @dataclass
