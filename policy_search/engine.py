@@ -208,16 +208,43 @@ class Snapshot:
         return sum(1 for a, b in pairs if len(self.postings(field, a)[0]) and len(self.postings(field, b)[0]))
 
     def raw_scores(self, terms: list[WeightedTerm]) -> tuple[np.ndarray, np.ndarray]:
-        """Summed BM25F scores of the terms and how many of them each document matched."""
-        scores = np.zeros(self.doc_count, np.float64)
-        matched = np.zeros(self.doc_count, np.int32)
-        for term in terms:
-            ids, tf = self.postings(term.field, term.text)
-            if not len(ids):
-                continue
-            scores[ids] += self._term_scores(term, ids, tf)
-            matched[ids] += 1
-        return scores, matched
+        """Summed BM25F scores of the terms and how many of them each document matched.
+
+        Every posting of every term is scored at once (field by field) and the scores are
+        summed with ``bincount`` in the order of the terms: the same numbers, to the last
+        bit, as adding one term's scores after the other.
+        """
+        found = [(term, *self.postings(term.field, term.text)) for term in terms]
+        found = [(term, ids, tf) for term, ids, tf in found if len(ids)]
+        if not found:
+            return np.zeros(self.doc_count, np.float64), np.zeros(self.doc_count, np.int32)
+        ids = np.concatenate([ids for _, ids, _ in found])
+        tf = np.concatenate([tf for _, _, tf in found])
+        sizes = [len(ids) for _, ids, _ in found]
+        fields = list(dict.fromkeys(term.field for term, _, _ in found))
+        field_of = np.repeat([fields.index(term.field) for term, _, _ in found], sizes)
+        weight = np.repeat(np.array([self._term_weight(term) for term, _, _ in found], np.float32), sizes)
+        values = np.empty(len(ids), np.float32)
+        for number, field in enumerate(fields):
+            at = field_of == number
+            values[at] = self._field_scores(field, ids[at], tf[at], weight[at])
+        return (np.bincount(ids, values, self.doc_count),
+                np.bincount(ids, minlength=self.doc_count).astype(np.int32))
+
+    def _term_weight(self, term: WeightedTerm) -> float:
+        """What multiplies a term's saturated frequencies: boost·idf (the boost alone in a field
+        without lengths)."""
+        if self.lengths.get(term.field) is None:
+            return term.boost
+        return term.boost * self.idf(term.field, term.text)
+
+    def _field_scores(self, field: str, ids: np.ndarray, tf: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """:meth:`_term_scores` of postings of one field, each with its term's weight (``float32``)."""
+        lengths = self.lengths.get(field)
+        if lengths is None:
+            return weight * tf
+        norm = self.k1 * ((1 - BM25_B) + BM25_B * lengths[ids] / self.avg_length[field])
+        return weight * (tf * (self.k1 + 1)) / (tf + norm)
 
     def any_of(self, terms: list[WeightedTerm]) -> np.ndarray:
         """Documents holding at least one of the terms (what an OR of them matches, unscored)."""
@@ -252,11 +279,12 @@ class Snapshot:
         with nothing between), which is what adjacent word positions mean. ``stop``, asked
         before each pair, ends the work early when it answers True.
         """
-        docs = sorted(texts)
-        for first, second in pairs:
+        docs = np.array(sorted(texts), np.int64)
+        places = side_by_side_in([texts[d] for d in docs.tolist()], pairs)
+        for (first, second), where in zip(pairs, places):
             if stop is not None and stop():
                 return
-            together = np.array([d for d in docs if side_by_side(texts[d], first, second)], np.int64)
+            together = docs[where]
             if not len(together):
                 continue
             bonus = np.zeros(len(together))
@@ -378,6 +406,70 @@ def side_by_side(text: str, first: str, second: str) -> bool:
             return True
         start = text.find(first, start + 1)
     return False
+
+
+def side_by_side_in(texts: list[str], pairs: list[tuple[str, str]]) -> list[np.ndarray]:
+    """For each pair, the numbers of the texts where :func:`side_by_side` holds, sorted.
+
+    The words are looked for in one pass over the texts' code points (a lookup of their
+    first characters, then the others checked); a word starting with a character beyond the
+    Basic Multilingual Plane is left to :func:`side_by_side`.
+
+    >>> [a.tolist() for a in side_by_side_in(["减免，房租", "房租减免", "减免房租"], [("减免", "房租")])]
+    [[0, 2]]
+    """
+    words = list(dict.fromkeys(word for pair in pairs for word in pair))
+    found = _word_places(texts, [w for w in words if w and ord(w[0]) < _BMP_LAST])
+    out = []
+    for first, second in pairs:
+        if first in found and second in found:
+            out.append(_adjacent(found[first], len(first), found[second]))
+        else:
+            out.append(np.array([n for n, text in enumerate(texts) if side_by_side(text, first, second)],
+                                np.int64))
+    return out
+
+
+_BMP_LAST = 0xFFFF
+
+
+def _word_places(texts: list[str], words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each word, where it starts in the texts laid end to end and in which text (an
+    occurrence running into the next text left out)."""
+    if not words or not texts:
+        return {word: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for word in words}
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    ends = np.cumsum([len(text) for text in texts])
+    leading = np.zeros(_BMP_LAST + 1, bool)
+    leading[[ord(word[0]) for word in words]] = True
+    starts = np.flatnonzero(leading.take(codes, mode="clip"))  # beyond the plane: never leading
+    heads = codes[starts]
+    places = {}
+    for word in words:
+        at = starts[heads == ord(word[0])]
+        at = at[at + len(word) <= len(codes)]
+        for offset, char in enumerate(word[1:], 1):
+            at = at[codes[at + offset] == ord(char)]
+        text = np.searchsorted(ends, at, side="right")
+        inside = at + len(word) <= ends[np.minimum(text, len(ends) - 1)]
+        places[word] = (at[inside], text[inside])
+    return places
+
+
+def _adjacent(first: tuple[np.ndarray, np.ndarray], width: int,
+              second: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The texts where an occurrence of the second word starts right after one of the first
+    (``width`` characters long) or one character later, in the same text."""
+    first_at, first_text = first
+    second_at, second_text = second
+    hits = []
+    for gap in (0, 1):
+        wanted = first_at + width + gap
+        slot = np.minimum(np.searchsorted(second_at, wanted), max(len(second_at) - 1, 0))
+        if len(second_at):
+            same = (second_at[slot] == wanted) & (second_text[slot] == first_text)
+            hits.append(first_text[same])
+    return np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.int64)
 
 
 def _text(value) -> str:

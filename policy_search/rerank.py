@@ -7,10 +7,14 @@ weighted by its idf) found in their best window of text.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
+
+import numpy as np
 
 from .analysis import bigram_pieces
 from .fold import fold
+from .windows import distinct_weight
 
 #: How many of the best hits get the second look.
 RERANK_DEPTH = 20
@@ -30,40 +34,176 @@ def passage_share(text: str, weights: dict[str, float], folded: str | None = Non
     >>> passage_share("稳岗返还政策", {"稳岗": 1.0, "返还": 1.0, "补贴": 2.0})
     0.5
     """
-    total = sum(weights.values())
-    if not total or not text:
+    if not text:
         return 0.0
-    folded = fold(text) if folded is None else folded
-    found = sorted(_occurrences(folded, weights))
-    best = 0.0
-    in_window: dict[str, int] = {}
-    weight_in = 0.0
-    left = 0
-    for pos, piece in found:
-        # the window is the step-aligned one that starts at or before the first occurrence kept
-        if in_window.get(piece, 0) == 0:
-            weight_in += weights[piece]
-        in_window[piece] = in_window.get(piece, 0) + 1
-        while pos - (found[left][0] // WINDOW_STEP) * WINDOW_STEP + len(piece) > WINDOW_CHARS:
-            old = found[left][1]
-            in_window[old] -= 1
-            if not in_window[old]:
-                weight_in -= weights[old]
-            left += 1
-        best = max(best, weight_in / total)
-        if best >= 1.0:
-            break
+    return passage_shares([fold(text) if folded is None else folded], weights)[0]
+
+
+def passage_shares(folded_texts: list[str], weights: dict[str, float],
+                   stop: Callable[[], bool] | None = None) -> list[float] | None:
+    """:func:`passage_share` of several folded texts at once (one pass of array work for all).
+
+    ``stop`` is asked before each batch of texts (``BATCH_CHARS`` characters) is searched;
+    once it answers True the work ends and None is returned.
+
+    >>> passage_shares(["稳岗返还政策", "", "补贴"], {"稳岗": 1.0, "返还": 1.0, "补贴": 2.0})
+    [0.5, 0.0, 0.5]
+    """
+    total = sum(weights.values())
+    if not total:
+        return [0.0] * len(folded_texts)
+    pieces = list(weights)
+    found = []
+    for first, last in _batches(folded_texts):
+        if stop is not None and stop():
+            return None
+        found.append(_occurrences(folded_texts[first:last], pieces, first))
+    return _best_windows(Occurrences.joined(found), len(folded_texts), pieces, weights).tolist()
+
+
+#: Texts are searched together in batches of about this many characters (between batches, the
+#: time budget is asked).
+BATCH_CHARS = 1_000_000
+#: At most this many occurrences of one piece are looked at in one text.
+MAX_OCCURRENCES = 400
+
+
+def _batches(texts: list[str]) -> list[tuple[int, int]]:
+    """(first, last + 1) numbers of consecutive texts of about ``BATCH_CHARS`` characters together."""
+    batches, first, size = [], 0, 0
+    for number, text in enumerate(texts):
+        size += len(text)
+        if size >= BATCH_CHARS:
+            batches.append((first, number + 1))
+            first, size = number + 1, 0
+    if first < len(texts):
+        batches.append((first, len(texts)))
+    return batches
+
+
+@dataclass
+class Occurrences:
+    """Occurrences of pieces in texts, one entry each: the text's number, the piece's number
+    (in the order of the weights) and the position in the text."""
+
+    text: np.ndarray
+    piece: np.ndarray
+    position: np.ndarray
+
+    @staticmethod
+    def joined(parts: list["Occurrences"]) -> "Occurrences":
+        return Occurrences(*(np.concatenate([getattr(p, name) for p in parts] or [np.zeros(0, np.int64)])
+                             for name in ("text", "piece", "position")))
+
+
+_BMP_LAST = 0xFFFF
+
+
+def _occurrences(texts: list[str], pieces: list[str], first_number: int) -> Occurrences:
+    """Every occurrence of each piece in each text (overlapping ones too), at most
+    ``MAX_OCCURRENCES`` a piece in a text (the first ones); texts numbered from ``first_number``.
+
+    Pieces of one or two characters of the Basic Multilingual Plane (the query's bigrams and
+    lone characters) are found in one pass over the texts' code points; any other piece one
+    text at a time with ``str.find``.
+    """
+    short = [n for n, p in enumerate(pieces) if len(p) <= 2 and max(map(ord, p)) < _BMP_LAST]
+    found = [_short_occurrences(texts, [pieces[n] for n in short], np.array(short, np.int64))]
+    for piece in sorted(set(range(len(pieces))) - set(short)):
+        for number, text in enumerate(texts):
+            at = _find_all(text, pieces[piece])
+            if at:
+                found.append(Occurrences(np.full(len(at), number), np.full(len(at), piece), np.array(at)))
+    out = _first_of_each(Occurrences.joined(found), len(pieces))
+    out.text += first_number
+    return out
+
+
+def _short_occurrences(texts: list[str], pieces: list[str], numbers: np.ndarray) -> Occurrences:
+    """Occurrences of pieces of one or two characters (numbered ``numbers``): the texts as one
+    array of code points, the places whose character starts such a piece, then those that
+    are a one-character piece or followed by the second character of one."""
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    if not pieces or not len(codes):
+        return Occurrences.joined([])
+    starts = np.cumsum([0] + [len(text) for text in texts])
+    # a piece as one number: its first code point, then its second one plus one (0 when alone)
+    keys = np.array([ord(p[0]) << 21 | (ord(p[1]) + 1 if len(p) == 2 else 0) for p in pieces], np.int64)
+    order = np.argsort(keys)
+    keys, numbers = keys[order], numbers[order]
+    leading = np.zeros(_BMP_LAST + 1, bool)
+    leading[keys >> 21] = True
+    at = np.flatnonzero(leading.take(codes, mode="clip"))  # beyond the plane: never leading
+    following = codes.take(at + 1, mode="clip").astype(np.int64) + 1
+    text = np.searchsorted(starts, at, side="right") - 1
+    following[at + 1 >= starts[text + 1]] = 0  # the last character of a text has none
+    hits, slots = [], []
+    for key in (codes[at].astype(np.int64) << 21, codes[at].astype(np.int64) << 21 | following):
+        slot = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+        hit = np.flatnonzero(keys[slot] == key)
+        hits.append(hit)
+        slots.append(slot[hit])
+    hit, slot = np.concatenate(hits), np.concatenate(slots)
+    return Occurrences(text[hit], numbers[slot], at[hit] - starts[text[hit]])
+
+
+def _find_all(text: str, piece: str) -> list[int]:
+    """Where ``piece`` starts in ``text`` (overlapping occurrences too), the first ``MAX_OCCURRENCES``."""
+    found: list[int] = []
+    start = text.find(piece)
+    while start >= 0 and len(found) < MAX_OCCURRENCES:
+        found.append(start)
+        start = text.find(piece, start + 1)
+    return found
+
+
+def _first_of_each(found: Occurrences, pieces: int) -> Occurrences:
+    """The occurrences less those past the first ``MAX_OCCURRENCES`` of a piece in a text (by
+    position); as they are when none is past."""
+    group = found.text * pieces + found.piece
+    if not len(group) or np.bincount(group).max() <= MAX_OCCURRENCES:
+        return found
+    order = np.lexsort((found.position, group))
+    group = group[order]
+    entries = np.arange(len(order))
+    group_start = np.maximum.accumulate(np.where(np.r_[True, group[1:] != group[:-1]], entries, 0))
+    keep = order[entries - group_start < MAX_OCCURRENCES]
+    return Occurrences(found.text[keep], found.piece[keep], found.position[keep])
+
+
+#: Apart by this much (a multiple of ``WINDOW_STEP``), the occurrences of two texts never
+#: share a window, so the texts of one call are laid end to end on one line.
+_TEXT_GAP = WINDOW_STEP * 2**32
+#: Weights become integers in units of 2**-40 so that a window's weight is an exact sum:
+#: equal texts get equal shares whatever else is in the call.
+_WEIGHT_UNIT = 2.0**40
+
+
+def _best_windows(found: Occurrences, texts: int, pieces: list[str],
+                  weights: dict[str, float]) -> np.ndarray:
+    """The best window share of each of ``texts`` texts, from its occurrences.
+
+    The occurrences are taken in order of position (then piece, as text). For each one,
+    the window ends there and starts at the first occurrence whose step-aligned position
+    leaves room for the piece within ``WINDOW_CHARS`` (never moving back); a piece counts
+    when its last occurrence so far lies in the window (:func:`windows.distinct_weight`).
+    """
+    best = np.zeros(texts)
+    if not len(found.position):
+        return best
+    unit = np.array([round(weights[p] * _WEIGHT_UNIT) for p in pieces], np.int64)
+    text_rank = np.argsort(np.argsort(np.array(pieces, dtype=object), kind="stable"))
+    lengths = np.array([len(p) for p in pieces], np.int64)
+    position = found.position + found.text * _TEXT_GAP
+    order = np.lexsort((text_rank[found.piece], position))
+    position, piece, text_of = position[order], found.piece[order], found.text[order]
+    reach = position + lengths[piece] - WINDOW_CHARS
+    first_start = -(-reach // WINDOW_STEP) * WINDOW_STEP  # the window's start, step-aligned, rounded up
+    left = np.searchsorted(position, np.maximum.accumulate(first_start), side="left")
+    window = distinct_weight(piece, unit[piece], left)
+    starts = np.flatnonzero(np.r_[True, text_of[1:] != text_of[:-1]])
+    best[text_of[starts]] = np.maximum.reduceat(window, starts) / unit.sum()
     return best
-
-
-def _occurrences(folded: str, weights: dict[str, float], cap: int = 400):
-    """(position, piece) of every occurrence of each piece, at most ``cap`` a piece."""
-    for piece in weights:
-        start, seen = folded.find(piece), 0
-        while start >= 0 and seen < cap:
-            yield start, piece
-            seen += 1
-            start = folded.find(piece, start + 1)
 
 
 def query_weights(words: list[str], idf: Callable[[str], float]) -> dict[str, float]:
@@ -72,12 +212,17 @@ def query_weights(words: list[str], idf: Callable[[str], float]) -> dict[str, fl
     return {piece: idf(piece) for piece in pieces}
 
 
-def rerank(scored: list[tuple[float, str, object]], weights: dict[str, float]) -> list[tuple[float, object]]:
-    """Re-order (score, folded text, item) triples by score plus the passage bonus; returns (score, item)."""
+def rerank(scored: list[tuple[float, str, object]], weights: dict[str, float],
+           stop: Callable[[], bool] | None = None) -> list[tuple[float, object]] | None:
+    """Re-order (score, folded text, item) triples by score plus the passage bonus; returns
+    (score, item). ``stop``, asked before each text is searched, ends the work early: None."""
     if not scored:
         return []
     top = max(score for score, _, _ in scored)
     bonus = DENSITY_WEIGHT * top
-    out = [(score + bonus * passage_share(text, weights, folded=text), item) for score, text, item in scored]
+    shares = passage_shares([text for _, text, _ in scored], weights, stop=stop)
+    if shares is None:
+        return None
+    out = [(score + bonus * share, item) for (score, _, item), share in zip(scored, shares)]
     out.sort(key=lambda pair: -pair[0])
     return out

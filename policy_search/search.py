@@ -18,7 +18,7 @@ import json
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -81,6 +81,16 @@ class Hit:
     highlights: list[list[int]] = field(default_factory=list)
     snippet_html: str = ""
 
+    def to_dict(self) -> dict:
+        """The JSON shape of a hit, as ``dataclasses.asdict`` gives it but without its recursive
+        deep copy (the hit's own lists and dict are copied; what they hold is shared)."""
+        data = dict(self.__dict__)
+        data["region"] = dict(self.region)
+        data["topics"] = list(self.topics)
+        data["industries"] = list(self.industries)
+        data["highlights"] = [list(mark) for mark in self.highlights]
+        return data
+
 
 @dataclass
 class SearchPage:
@@ -101,7 +111,7 @@ class SearchPage:
         """The JSON shape of ``search --json`` (``"partial": true`` only on a partial answer)."""
         data = {"query": self.query, "total": self.total, "page": self.page,
                 "pages": self.pages, "limit": self.limit,
-                "hits": [asdict(h) for h in self.hits], "facets": self.facets}
+                "hits": [h.to_dict() for h in self.hits], "facets": self.facets}
         if self.partial:
             data["partial"] = True
         return data
@@ -121,7 +131,7 @@ class MatchResult:
         """The JSON shape of ``match --json``."""
         return {"region": self.region, "industry": self.industry, "topic": self.topic,
                 "total": self.total,
-                "groups": {level: [asdict(h) for h in hits] for level, hits in self.groups.items()}}
+                "groups": {level: [h.to_dict() for h in hits] for level, hits in self.groups.items()}}
 
 
 @dataclass
@@ -307,15 +317,8 @@ class SearchService:
                                          start=(page - 1) * limit, count=limit, facets=details,
                                          stop=budget.over))
         marked_terms = _marked_terms(parsed) if parsed.words or parsed.phrases else []
-        hits = []
-        for ref in listed.refs:
-            fields = view.document(ref)
-            if details and marked_terms and not budget.over():
-                snippet, marks = snippets.best_passage(fields.get("body", ""), marked_terms,
-                                                       folded=view.folded_body(ref, fields.get("body", "")))
-            else:
-                snippet, marks = snippets.opening(fields.get("body", "")), []
-            hits.append(_hit_from_stored(fields, 0.0, snippet, marks))
+        page = [(0.0, ref, view.document(ref)) for ref in listed.refs]
+        hits = _hits(view, page, marked_terms if details else [], True, budget)  # openings without details
         return hits, listed.total, listed.facets
 
     def _fast_search(self, view: IndexView, parsed: ParsedQuery, filters: Filters, limit: int,
@@ -340,16 +343,8 @@ class SearchService:
                                   weights, budget)
             if head is not None:
                 ordered = [(sc, d, f) for sc, (d, f) in head] + ordered[rerank.RERANK_DEPTH:]
-        marked_terms = _marked_terms(parsed)
-        hits = []
-        for score, docnum, fields in ordered[wanted - limit:wanted]:
-            snippet, marks = "", []
-            if details and not budget.over():
-                snippet, marks = snippets.best_passage(fields.get("body", ""), marked_terms,
-                                                       folded=folded.get(docnum))
-            elif details:
-                snippet = snippets.opening(fields.get("body", ""))
-            hits.append(_hit_from_stored(fields, round(score, 4), snippet, marks))
+        page = [(round(score, 4), ref, fields) for score, ref, fields in ordered[wanted - limit:wanted]]
+        hits = _hits(view, page, _marked_terms(parsed), details, budget, folded)
         return hits, ranked.total, ranked.facets
 
     def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
@@ -423,6 +418,24 @@ class SearchService:
         return data
 
 
+def _hits(view: IndexView, page: list[tuple[float, int, dict]], marked_terms: list[str],
+          details: bool, budget: Budget, folded: dict[int, str] | None = None) -> list[Hit]:
+    """The hits of a page of (score, ref, stored fields): with the passages where the marked
+    terms stand densest (``details``, while the budget lasts), else the texts' openings
+    (``details``) or no snippet. ``folded`` holds folded bodies already at hand."""
+    bodies = [fields.get("body", "") for _, _, fields in page]
+    if details and marked_terms and not budget.over():
+        folded = folded or {}
+        known = [folded.get(ref) or view.folded_body(ref, body) for (_, ref, _), body in zip(page, bodies)]
+        passages = snippets.best_passages(bodies, marked_terms, folded=known)
+    elif details:
+        passages = [(snippets.opening(body), []) for body in bodies]
+    else:
+        passages = [("", [])] * len(page)
+    return [_hit_from_stored(fields, score, snippet, marks)
+            for (score, _, fields), (snippet, marks) in zip(page, passages)]
+
+
 def _marked_terms(parsed: ParsedQuery) -> list[str]:
     """What a snippet marks: the words, their synonyms and the quoted phrases."""
     marked = parsed.all_words() + [s for w in parsed.words for s in synonyms(w)]
@@ -431,17 +444,8 @@ def _marked_terms(parsed: ParsedQuery) -> list[str]:
 
 def _rerank_within(scored: list[tuple[float, str, object]], weights: dict[str, float],
                    budget: Budget) -> list[tuple[float, object]] | None:
-    """:func:`rerank.rerank`, one hit at a time while the budget lasts; None when it ran out."""
-    if not scored:
-        return []
-    bonus = rerank.DENSITY_WEIGHT * max(score for score, _, _ in scored)
-    out = []
-    for score, text, item in scored:
-        if budget.over():
-            return None
-        out.append((score + bonus * rerank.passage_share(text, weights, folded=text), item))
-    out.sort(key=lambda pair: -pair[0])
-    return out
+    """:func:`rerank.rerank` while the budget lasts (asked before each text); None when it ran out."""
+    return rerank.rerank(scored, weights, stop=budget.over)
 
 
 def open_service(data_dir: str | Path | None = None) -> SearchService:

@@ -1,7 +1,9 @@
 """Snippets: the passage of a policy that matched, with the matched words located."""
 from __future__ import annotations
 
+import functools
 import html
+import itertools
 import re
 
 from .fold import fold
@@ -41,8 +43,23 @@ MAX_MATCHES = 5000
 
 
 def _term_pattern(terms: list[str]) -> re.Pattern | None:
+    return _pattern_of(tuple(terms))
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern_of(terms: tuple[str, ...]) -> re.Pattern | None:
+    """The terms as one regular expression, longest first, in one group (for ``split``; made
+    once for the hits of a query)."""
     wanted = sorted({t for t in terms if t}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, wanted))) if wanted else None
+    return re.compile("(" + "|".join(map(re.escape, wanted)) + ")") if wanted else None
+
+
+def _spans(folded: str, pattern: re.Pattern) -> list[tuple[int, int, str]]:
+    """(start, end, term) of the first ``MAX_MATCHES`` matches (leftmost, longest term first, not
+    overlapping), read off ``re.split``: the pieces between the matches give their places."""
+    pieces = pattern.split(folded, MAX_MATCHES)
+    ends = list(itertools.accumulate(map(len, pieces)))
+    return list(zip(ends[0:-1:2], ends[1::2], pieces[1::2]))
 
 
 def best_passage(text: str, terms: list[str], length: int = SNIPPET_CHARS,
@@ -58,12 +75,7 @@ def best_passage(text: str, terms: list[str], length: int = SNIPPET_CHARS,
     """
     pattern = _term_pattern(terms)
     folded = fold(text) if folded is None else folded
-    spans = []
-    if pattern is not None:
-        for match in pattern.finditer(folded):
-            spans.append((match.start(), match.end(), match.group()))
-            if len(spans) >= MAX_MATCHES:
-                break
+    spans = _spans(folded, pattern) if pattern is not None else []
     if not spans:
         return opening(text, length), []
     start, end = _densest_window(spans, length)
@@ -71,6 +83,17 @@ def best_passage(text: str, terms: list[str], length: int = SNIPPET_CHARS,
     stop = max(end, min(len(text), lead + length))
     marks = [[s - lead, e - lead] for s, e, _ in spans if lead <= s and e <= stop]
     return text[lead:stop].replace("\n", " "), marks
+
+
+def best_passages(texts: list[str], terms: list[str], length: int = SNIPPET_CHARS,
+                  folded: list[str | None] | None = None) -> list[tuple[str, list[list[int]]]]:
+    """:func:`best_passage` of each text (``folded``: the folded texts, None where not at hand).
+
+    >>> best_passages(["无关", "稳岗返还"], ["稳岗"], 20)
+    [('无关', []), ('稳岗返还', [[0, 2]])]
+    """
+    folded = folded or [None] * len(texts)
+    return [best_passage(text, terms, length, known) for text, known in zip(texts, folded)]
 
 
 def _densest_window(spans: list[tuple[int, int, str]], length: int) -> tuple[int, int]:
