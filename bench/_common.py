@@ -14,7 +14,7 @@ CORPUS = NCP / "corpus.tsv"
 DEV_QUERIES = NCP / "queries-dev.tsv"
 LOAD_QUERIES = NCP / "queries-load.txt"
 
-# The service refuses longer queries (policy_search.query.MAX_QUERY_CHARS); the eval cuts there too.
+# The service refuses longer queries (policy_search.search.query.MAX_QUERY_CHARS); the eval cuts there too.
 MAX_QUERY_CHARS = 200
 
 

@@ -61,7 +61,7 @@ def _distinct(words: list[str]) -> list[str]:
 
 def heavy_queries() -> list[dict]:
     """The heavy requests (query parameters), at the caps of the current tree."""
-    from policy_search.query import (MAX_QUERY_CHARS, MAX_QUERY_EXCLUDED, MAX_QUERY_PHRASES,
+    from policy_search.search.query import (MAX_QUERY_CHARS, MAX_QUERY_EXCLUDED, MAX_QUERY_PHRASES,
                                      MAX_QUERY_WORDS, parse_user_query)
     most_words = " ".join(_fit(_distinct(COMMON), MAX_QUERY_WORDS, MAX_QUERY_CHARS))
     phrases = " ".join(f'"{p}"' for p in COMMON_PHRASES[:MAX_QUERY_PHRASES])

@@ -40,10 +40,10 @@ import indexer.build as build  # noqa: E402
 from indexer.discover import discover  # noqa: E402
 from indexer.parsers import BULK_READERS, PARSERS  # noqa: E402
 from indexer.sniff import sniff_format  # noqa: E402
-from policy_search.analysis import segmenter  # noqa: E402
+from policy_search.text.analysis import segmenter  # noqa: E402
 from policy_search.models import SourceFile  # noqa: E402
-from policy_search.postings_store import PostingsBatch, PostingsStore  # noqa: E402
-from policy_search.schema import (BIGRAM_FIELD, STORE_FIELDS, STORE_INPUT, analyse_fields,  # noqa: E402
+from policy_search.storage.postings_store import PostingsBatch, PostingsStore  # noqa: E402
+from policy_search.storage.schema import (BIGRAM_FIELD, STORE_FIELDS, STORE_INPUT, analyse_fields,  # noqa: E402
                                   build_schema, count_terms, policy_to_fields)
 
 DATA = BENCH.parent.parent / "shared" / "data"

@@ -4,7 +4,7 @@
 
 Documents: the policies of the project's ``corpus/`` (read by the ingest's parsers), every ``*.md``
 under ``shared/data/laws/`` and the rows of ``shared/data/ncp/corpus.tsv``; ``--limit N`` keeps the
-first N laws and the first N rows. Each text is folded (``policy_search.fold.fold``) as the analyzer
+first N laws and the first N rows. Each text is folded (``policy_search.text.fold.fold``) as the analyzer
 folds it. Without ``shared/data`` beside the repository the bench says so and stops.
 
 The two segmenters:
@@ -54,8 +54,8 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 from _common import CORPUS, DATA, REPO, markdown_table, read_corpus  # noqa: E402
 
-from policy_search import analysis  # noqa: E402
-from policy_search.fold import fold  # noqa: E402
+from policy_search.text import analysis  # noqa: E402
+from policy_search.text.fold import fold  # noqa: E402
 
 LAWS = DATA / "laws"
 SAMPLES = REPO / "corpus"

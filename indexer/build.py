@@ -1,9 +1,9 @@
 """From what a parser read (plus any given metadata) to a :class:`Policy`."""
 from __future__ import annotations
 
-from policy_search.cleaning import one_line
-from policy_search.docnumber import normalize_doc_number
-from policy_search import divisions
+from policy_search.text.cleaning import one_line
+from policy_search.text.docnumber import normalize_doc_number
+from policy_search.text import divisions
 from policy_search.errors import DocumentError, EmptyDocumentError, QueryError
 from policy_search.ids import policy_id
 from policy_search.models import LEVEL_NAMES_ZH, LEVELS, Policy, Region, SourceFile

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from policy_search.fold import fold
+from policy_search.text.fold import fold
 from policy_search.models import Policy
 
 from .place import infer_place

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policy_search.cleaning import printable_path
+from policy_search.text.cleaning import printable_path
 from policy_search.errors import ConfigurationError
 from policy_search.originals import is_inside
 

@@ -32,8 +32,8 @@ from __future__ import annotations
 import re
 
 from indexer.parsers.base import RawDocument
-from policy_search.dates import find_dates, parse_chinese_date
-from policy_search.docnumber import find_doc_numbers, normalize_doc_number
+from policy_search.text.dates import find_dates, parse_chinese_date
+from policy_search.text.docnumber import find_doc_numbers, normalize_doc_number
 
 __all__ = [
     "extract_metadata", "find_title", "issuer_from_title", "find_signature",

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from policy_search.catalog import Catalog
+from policy_search.storage.catalog import Catalog
 from policy_search.errors import DocumentError, FileTooLargeError
 from policy_search.models import Policy, SourceFile
 from policy_search.settings import DataPaths
-from policy_search.writer import PolicyWriter
+from policy_search.storage.writer import PolicyWriter
 
 from .build import build_policy
 from .discover import Source, discover

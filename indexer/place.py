@@ -2,7 +2,7 @@
 
 :func:`infer_place` returns ``(level, region)``: level is one of ``central``,
 ``provincial``, ``municipal``, ``county`` (or None when nothing tells), region
-is :data:`policy_search.divisions.NATIONAL` for central policies, the issuing
+is :data:`policy_search.text.divisions.NATIONAL` for central policies, the issuing
 division's :class:`~policy_search.models.Region` otherwise, and an empty
 ``Region()`` when unknown. Inputs are folded to simplified characters first.
 Word lists (central organs and 文号 prefixes, province abbreviations …) are in
@@ -67,9 +67,9 @@ import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
-from policy_search import divisions
-from policy_search.divisions import Division
-from policy_search.fold import fold
+from policy_search.text import divisions
+from policy_search.text.divisions import Division
+from policy_search.text.fold import fold
 from policy_search.models import Region
 
 __all__ = ["infer_place", "rules", "leading_places", "central_organ", "doc_number_prefix"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from policy_search.cleaning import printable_path
+from policy_search.text.cleaning import printable_path
 
 
 @dataclass

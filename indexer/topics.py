@@ -33,7 +33,7 @@ import operator
 from dataclasses import dataclass, field
 from importlib import resources
 
-from policy_search.fold import fold
+from policy_search.text.fold import fold
 
 _BLANK = "\u3000"  # text is folded before matching, so no keyword contains it
 _LIST_MARKS = "、"

@@ -18,7 +18,7 @@ Recognised phrases (the text is simplified Chinese, full-width folded or not):
   ``执行期为…至…``, ``有效期：2020年3月1日—2022年2月28日``;
 * with the document named: ``本通知执行至2020年底``, ``…自印发之日起实施，至2020年12月31日止``,
   ``本通知自发布之日起暂执行至2020年6月30日止``, ``本办法2022年12月31日到期``;
-* end forms: a full date (as :func:`policy_search.dates.find_dates` reads it),
+* end forms: a full date (as :func:`policy_search.text.dates.find_dates` reads it),
   ``2020年底`` / ``2020年年底`` / ``2020年末`` (12-31), ``2020年6月底`` / ``6月末`` and
   ``2020年12月`` (last day of the month), ``6月30日`` (year taken from the sentence or start);
 * a period: ``有效期两年`` / ``有效期2年`` / ``有效期3个月`` / ``有效期五年`` / ``有效期半年``,
@@ -38,7 +38,7 @@ import datetime
 import re
 import unicodedata
 
-from policy_search.dates import find_dates
+from policy_search.text.dates import find_dates
 
 __all__ = ["find_valid_until"]
 

@@ -2,7 +2,7 @@
 
 A worker gets one source file and gives back what the main process needs to
 write it: the parsed policies, and for each one its index fields with the
-postings already worked out (:func:`policy_search.schema.analyse_fields`). The
+postings already worked out (:func:`policy_search.storage.schema.analyse_fields`). The
 main process keeps everything that must stay single: the lock, the catalog, the
 one Whoosh writer and its one commit; it takes the results in the order of the
 files, so the report and the ids come out as in a serial run.
@@ -22,8 +22,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from policy_search.errors import DocumentError
-from policy_search.writer import unindexable_reason
-from policy_search.schema import analyse_fields, policy_to_fields
+from policy_search.storage.writer import unindexable_reason
+from policy_search.storage.schema import analyse_fields, policy_to_fields
 
 from .discover import Source
 from .parsers import base as parsers_base
@@ -75,7 +75,7 @@ def read_and_analyse(source: Source, overrides: dict, file_hash: str, time_limit
 
 def _worker_start() -> None:
     """Load the segmenter once per worker, and end the worker when its parent ends."""
-    from policy_search.analysis import segmenter
+    from policy_search.text.analysis import segmenter
     parent = multiprocessing.parent_process()
     if parent is not None:
         def watch():

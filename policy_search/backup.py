@@ -7,7 +7,7 @@ and replacement, the aliases of ids that changed, and the saved searches of
 printed posters. Ingestion history and source-file fingerprints stay behind:
 they describe the old server's files, not the links.
 
-Import goes through :class:`~policy_search.writer.PolicyWriter`, holding the
+Import goes through :class:`~policy_search.storage.writer.PolicyWriter`, holding the
 lock like an ingest. Policy ids are deterministic, so a backup imported on top
 of a fresh ingest of the same files meets the same ids and adds no duplicates.
 
@@ -40,16 +40,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog
-from .cleaning import one_line
-from .dates import parse_chinese_date
-from .divisions import KINDS as DIVISION_KINDS
-from .errors import BackupError, IndexMissingError
-from .ids import is_safe_id
-from .links import SAVED_SEARCH_KEYS
-from .models import LEVELS, SOURCE_FORMATS, Policy, Region, SourceFile
-from .settings import DataPaths
-from .writer import PolicyWriter, unindexable_reason
+from policy_search.storage.catalog import Catalog
+from policy_search.text.cleaning import one_line
+from policy_search.text.dates import parse_chinese_date
+from policy_search.text.divisions import KINDS as DIVISION_KINDS
+from policy_search.errors import BackupError, IndexMissingError
+from policy_search.ids import is_safe_id
+from policy_search.links import SAVED_SEARCH_KEYS
+from policy_search.models import LEVELS, SOURCE_FORMATS, Policy, Region, SourceFile
+from policy_search.settings import DataPaths
+from policy_search.storage.writer import PolicyWriter, unindexable_reason
 
 FORMAT = "policy-search-backup"
 VERSION = 1

@@ -21,12 +21,12 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup, escape
 
-from .errors import ConfigurationError
-from .links import policy_link
-from .models import LEVEL_NAMES_ZH, LEVELS, Policy, validity_status
-from .qr import qr_svg
-from .search import MAX_LIMIT
-from .vocabulary import topic_names
+from policy_search.errors import ConfigurationError
+from policy_search.links import policy_link
+from policy_search.models import LEVEL_NAMES_ZH, LEVELS, Policy, validity_status
+from policy_search.qr import qr_svg
+from policy_search.search.service import MAX_LIMIT
+from policy_search.vocabulary import topic_names
 
 #: Where the compendium is for when no --applies-to says otherwise.
 DEFAULT_PLACE = "峄城区"
@@ -186,7 +186,7 @@ def select_policies(service, *, topic=None, level=None, applies_to=None, in_forc
 
 def region_path(applies_to: str) -> tuple[str, str]:
     """The name of a region and its full path written as one place, e.g. 山东省枣庄市峄城区."""
-    from . import divisions
+    from policy_search.text import divisions
 
     region = divisions.region_of(divisions.resolve(applies_to))
     return region.name, "".join(region.path) or region.name

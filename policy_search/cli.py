@@ -13,10 +13,10 @@ import traceback
 
 import click
 
-from .errors import PolicyNotFoundError, PolicySearchError
-from .models import LEVEL_NAMES_ZH, LEVELS
-from .search import SORTS, open_service
-from .settings import resolve_data_dir
+from policy_search.errors import PolicyNotFoundError, PolicySearchError
+from policy_search.models import LEVEL_NAMES_ZH, LEVELS
+from policy_search.search.service import SORTS, open_service
+from policy_search.settings import resolve_data_dir
 
 
 class FriendlyGroup(click.Group):
@@ -51,7 +51,7 @@ def _fail(message: str, hint: str | None, status: int = 1) -> None:
 
 def _checked_base_url(ctx, param, value):
     """--base-url as it is read: an unusable address is a usage error (exit 2) with a hint."""
-    from .links import check_base_url
+    from policy_search.links import check_base_url
 
     if not (value or "").strip():
         return None
@@ -63,7 +63,7 @@ def _checked_base_url(ctx, param, value):
 
 def _checked_allowed_hosts(ctx, param, value):
     """--allowed-hosts as it is read: the host list, or a usage error (exit 2) with a hint."""
-    from .links import parse_allowed_hosts
+    from policy_search.links import parse_allowed_hosts
 
     if not (value or "").strip():
         return None
@@ -107,7 +107,7 @@ def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
     Exit code 0 when every file was read, 1 when some failed (the rest are in).
     """
     from indexer.pipeline import ingest as run_ingest
-    from policy_search.writer import wait_message_to
+    from policy_search.storage.writer import wait_message_to
 
     progress = None
     if not as_json and sys.stderr.isatty():
@@ -277,7 +277,7 @@ def list_policies(obj, removed, as_json):
 @click.pass_obj
 def remove(obj, policy_id, replaced_by):
     """Take a policy out of search (its link then says it was removed)."""
-    from .writer import PolicyWriter, wait_message_to
+    from policy_search.storage.writer import PolicyWriter, wait_message_to
 
     with open_service(obj["data_dir"]) as service:
         view = service.get(policy_id)
@@ -300,7 +300,7 @@ def retag(obj, policy_ids, retag_all):
     Works from the catalog: no file is parsed again.
     """
     from indexer.classify import retag as retag_policy
-    from .writer import PolicyWriter, wait_message_to
+    from policy_search.storage.writer import PolicyWriter, wait_message_to
 
     if not policy_ids and not retag_all:
         raise click.UsageError("name policy ids, or use --all")
@@ -333,7 +333,7 @@ def _existing(catalog, policy_id):
 @click.pass_obj
 def evaluate(obj, queries_file, k, failures, as_json):
     """Measure ranking on qid<TAB>question<TAB>docid lines: R@1, R@5, R@10, MRR, nDCG."""
-    from .evaluation import judge, read_queries, summarise, worst
+    from policy_search.evaluation import judge, read_queries, summarise, worst
 
     with open_service(obj["data_dir"]) as service:
         judged = judge(service, read_queries(queries_file), k=k)
@@ -383,8 +383,8 @@ def _filter_options(func):
 @click.pass_obj
 def booklet(obj, topic, level, applies_to, in_force, output, title, base_url):
     """Write the printed compendium: cover, contents by level and topic, a QR code per policy."""
-    from .booklet import write_booklet
-    from .links import require_base_url
+    from policy_search.booklet import write_booklet
+    from policy_search.links import require_base_url
 
     base = require_base_url(base_url)
     with open_service(obj["data_dir"]) as service:
@@ -410,13 +410,13 @@ def qr(obj, policy_id, words, topic, level, applies_to, in_force, industry, regi
     """Write the QR code of a policy's permanent link, or of a saved search (for posters)."""
     from pathlib import Path
 
-    from . import links
-    from .qr import DEFAULT_BOX, qr_image
+    from policy_search import links
+    from policy_search.qr import DEFAULT_BOX, qr_image
 
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
         raise click.UsageError("the output must be a .png or .svg file")
-    from . import divisions
+    from policy_search.text import divisions
     region, applies_to = (divisions.resolve(r).code if r else None for r in (region, applies_to))
     search = links.canonical_search({"q": words, "topic": topic, "level": level, "industry": industry,
                                      "region": region, "applies_to": applies_to, "in_force": in_force})
@@ -450,7 +450,7 @@ def links():
 @click.pass_obj
 def links_check(obj, as_json):
     """Check that every id ever issued (policies, removals, aliases, saved searches) still resolves."""
-    from .linkcheck import check_links
+    from policy_search.linkcheck import check_links
 
     with open_service(obj["data_dir"]) as service:
         report = check_links(service)
@@ -483,7 +483,7 @@ def serve(obj, host, port, workers, base_url, allowed_hosts):
     from web import create_app
     from web.context import service
 
-    from .links import LOCAL_HOSTS
+    from policy_search.links import LOCAL_HOSTS
 
     if not allowed_hosts and not base_url:  # links follow the Host header: only local names and --host
         allowed_hosts = ",".join(dict.fromkeys([*LOCAL_HOSTS, host]))
@@ -510,7 +510,7 @@ def export_catalog(obj, file, no_text, as_json):
 
     The file is written whole or not at all. Restore it with 'policy-search import'.
     """
-    from . import backup
+    from policy_search import backup
 
     counts = backup.export_catalog(obj["data_dir"], file, with_text=not no_text)
     if as_json:
@@ -536,8 +536,8 @@ def import_catalog(obj, file, replace, wait, as_json):
     listed (exit code 1, the rest are in). Paths in the backup are not trusted: ingest
     the source files to offer their downloads again.
     """
-    from .backup import import_backup, read_backup
-    from .writer import wait_message_to
+    from policy_search.backup import import_backup, read_backup
+    from policy_search.storage.writer import wait_message_to
 
     backup = read_backup(file)
     report = import_backup(backup, obj["data_dir"], replace=replace, wait=wait,

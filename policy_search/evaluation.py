@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigurationError
+from policy_search.errors import ConfigurationError
 
 K_VALUES = (1, 5, 10)
 

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import re
 
-from .fold import fold
+from policy_search.text.fold import fold
 
 ID_LENGTH = 10
 _SAFE_GIVEN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

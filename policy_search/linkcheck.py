@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import PolicySearchError
+from policy_search.errors import PolicySearchError
 
 
 @dataclass

@@ -11,9 +11,9 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
-from .ids import digest_id
-from .settings import setting_default
+from policy_search.errors import ConfigurationError
+from policy_search.ids import digest_id
+from policy_search.settings import setting_default
 
 #: The filters a saved search may carry, besides the query ``q``.
 SAVED_SEARCH_KEYS = ("q", "level", "topic", "industry", "region", "applies_to", "in_force", "sort")

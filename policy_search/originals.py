@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .catalog import Catalog
-from .models import Policy
+from policy_search.storage.catalog import Catalog
+from policy_search.models import Policy
 
 #: Formats whose source file holds many policies: the download is the policy's own text instead.
 BULK_FORMATS = frozenset({"tsv", "jsonl"})

@@ -14,7 +14,7 @@ import qrcode
 from qrcode.image.pure import PyPNGImage
 from qrcode.image.svg import SvgPathImage
 
-from .errors import ConfigurationError
+from policy_search.errors import ConfigurationError
 
 QUIET_ZONE = 4
 #: Pixels per module of a PNG: the default and the allowed range.

@@ -1,7 +1,7 @@
 """The Chinese analyzer: folding, segmentation, stop words, positions, sub-words."""
-from policy_search.analysis import (PolicyTokenizer, bigram_counts, bigram_counts_fast, index_term_counts,
+from policy_search.text.analysis import (PolicyTokenizer, bigram_counts, bigram_counts_fast, index_term_counts,
                                     policy_analyzer, segment, segmenter, stop_words, sub_words)
-from policy_search.fold import fold
+from policy_search.text.fold import fold
 
 from helpers import CORPUS, SHARED_DATA
 
@@ -54,7 +54,7 @@ def test_latin_and_digits_are_lower_cased_words():
 
 
 def test_a_huge_unbroken_run_is_segmented_in_bounded_pieces():
-    from policy_search.analysis import JIEBA_PIECE_CHARS, PolicyTokenizer
+    from policy_search.text.analysis import JIEBA_PIECE_CHARS, PolicyTokenizer
     text = "稳岗返还政策" * (JIEBA_PIECE_CHARS // 2)
     tokens = [(t.text, t.startchar, t.endchar) for t in PolicyTokenizer()(text, chars=True)]
     assert tokens and all(text[start:end] == word for word, start, end in tokens)

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from policy_search.backend import (BACKENDS, ENV, ListRequest, RankedRequest, SearchBackend,
+from policy_search.storage.backend import (BACKENDS, ENV, ListRequest, RankedRequest, SearchBackend,
                                    open_backend)
-from policy_search.filters import Filters
+from policy_search.search.filters import Filters
 from policy_search.models import Policy
-from policy_search.query import parse_user_query, query_terms
-from policy_search.schema import policy_to_fields
-from policy_search.search import SearchService
+from policy_search.search.query import parse_user_query, query_terms
+from policy_search.storage.schema import policy_to_fields
+from policy_search.search.service import SearchService
 from policy_search.settings import DataPaths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -396,9 +396,9 @@ def test_upsert_delete_and_commit(factory, tmp_path):
 _STAGING_CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from policy_search.backend import open_backend
+    from policy_search.storage.backend import open_backend
     from policy_search.models import Policy
-    from policy_search.schema import policy_to_fields
+    from policy_search.storage.schema import policy_to_fields
     from policy_search.settings import DataPaths
 
     def fields(pid, title, text):
@@ -442,9 +442,9 @@ def test_a_writer_killed_before_its_commit_changes_nothing(factory, tmp_path):
 def test_recovery_after_a_kill_at_the_commit_serves_the_catalog(factory, tmp_path):
     """An ingest frozen just before its index commit (as tests/test_crash_and_lock.py and
     test_reliability.py kill it) and killed: the next writer redoes it from the catalog."""
-    from policy_search.catalog import Catalog
-    from policy_search.failpoints import ENV as FAILPOINT_ENV
-    from policy_search.writer import PolicyWriter
+    from policy_search.storage.catalog import Catalog
+    from policy_search.storage.failpoints import ENV as FAILPOINT_ENV
+    from policy_search.storage.writer import PolicyWriter
 
     from helpers import write_policy
 

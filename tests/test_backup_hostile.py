@@ -19,12 +19,12 @@ from click.testing import CliRunner, Result
 
 from policy_search import backup, open_service
 from policy_search.backup import read_backup
-from policy_search.catalog import Catalog
+from policy_search.storage.catalog import Catalog
 from policy_search.cli import main
 from policy_search.errors import BackupError
 from policy_search.models import Policy
 from policy_search.settings import DataPaths
-from policy_search.writer import PolicyWriter
+from policy_search.storage.writer import PolicyWriter
 
 from helpers import write_policy
 

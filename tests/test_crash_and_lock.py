@@ -8,7 +8,7 @@ import pytest
 from filelock import FileLock
 
 from policy_search import open_service
-from policy_search.catalog import Catalog
+from policy_search.storage.catalog import Catalog
 from policy_search.settings import DataPaths
 
 from helpers import shared, write_policy

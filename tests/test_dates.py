@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from policy_search.dates import find_dates, parse_chinese_date
+from policy_search.text.dates import find_dates, parse_chinese_date
 
 
 @pytest.mark.parametrize("given, expected", [

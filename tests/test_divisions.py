@@ -1,11 +1,11 @@
-"""The national division table (policy_search/divisions.py): lookup, resolve, paths, find_places."""
+"""The national division table (policy_search/text/divisions.py): lookup, resolve, paths, find_places."""
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from policy_search import divisions
+from policy_search.text import divisions
 from policy_search.errors import QueryError
 from policy_search.models import Region
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_search.docnumber import doc_number_variants, find_doc_numbers, normalize_doc_number
+from policy_search.text.docnumber import doc_number_variants, find_doc_numbers, normalize_doc_number
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OFFICIALDOCS = DATA / "officialdocs"

@@ -4,15 +4,15 @@ import math
 import numpy as np
 import pytest
 
-from policy_search.analysis import bigram_counts
-from policy_search.fold import fold
+from policy_search.text.analysis import bigram_counts
+from policy_search.text.fold import fold
 
 from policy_search import open_service
-from policy_search.engine import BM25_B, WeightedTerm, side_by_side, top_documents
+from policy_search.search.engine import BM25_B, WeightedTerm, side_by_side, top_documents
 from policy_search.models import Policy
-from policy_search.query import COORDINATION, parse_user_query, scoring_terms
-from policy_search.schema import STORE_FIELDS, STORE_INPUT, counted_fields, policy_to_fields
-from policy_search.backends.local import BM25_K1
+from policy_search.search.query import COORDINATION, parse_user_query, scoring_terms
+from policy_search.storage.schema import STORE_FIELDS, STORE_INPUT, counted_fields, policy_to_fields
+from policy_search.storage.backends.local import BM25_K1
 
 from helpers import index_texts
 

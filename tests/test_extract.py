@@ -8,8 +8,8 @@ import pytest
 
 from indexer.extract import extract_metadata, find_own_doc_number, find_signature, find_title
 from indexer.parsers.base import RawDocument
-from policy_search.dates import parse_chinese_date
-from policy_search.docnumber import normalize_doc_number
+from policy_search.text.dates import parse_chinese_date
+from policy_search.text.docnumber import normalize_doc_number
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GOVCN = DATA / "govcn" / "policies.jsonl"

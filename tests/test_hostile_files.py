@@ -27,7 +27,7 @@ from indexer.parsers import base
 from indexer.pipeline import ingest
 from indexer.timelimit import ParseTimeoutError, run_within_limit
 from policy_search import open_service
-from policy_search.catalog import Catalog
+from policy_search.storage.catalog import Catalog
 from policy_search.settings import DataPaths
 
 from helpers import write_policy

@@ -58,7 +58,7 @@ def test_ids_are_those_of_the_snapshot(name):
 
 def test_the_corpus_index_holds_the_snapshot_ids(corpus_data_dir):
     """End to end, through the writer: a real ingest of corpus/ stores exactly these ids."""
-    from policy_search.catalog import Catalog
+    from policy_search.storage.catalog import Catalog
     from policy_search.settings import DataPaths
 
     catalog = Catalog(DataPaths(corpus_data_dir).catalog_file)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from indexer.pipeline import ingest
-from policy_search.catalog import Catalog
+from policy_search.storage.catalog import Catalog
 from web.app import create_app
 
 from helpers import write_policy

@@ -12,12 +12,12 @@ import pytest
 
 from indexer import workers
 from indexer.pipeline import ingest
-from policy_search.analysis import PolicyTokenizer
+from policy_search.text.analysis import PolicyTokenizer
 from policy_search.models import Policy, SourceFile
-from policy_search.schema import STORE_INPUT, analyse_fields, counted_fields, policy_to_fields
-from policy_search.postings_store import PostingsStore
+from policy_search.storage.schema import STORE_INPUT, analyse_fields, counted_fields, policy_to_fields
+from policy_search.storage.postings_store import PostingsStore
 from policy_search.settings import DataPaths
-from policy_search.store import open_index
+from policy_search.storage.store import open_index
 
 from helpers import CORPUS, write_policy
 

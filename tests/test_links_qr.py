@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from indexer.pipeline import ingest
 from policy_search import open_service
 from policy_search.cli import main
-from policy_search.writer import PolicyWriter
+from policy_search.storage.writer import PolicyWriter
 
 from helpers import CORPUS, write_policy
 

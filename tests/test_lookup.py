@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from indexer.pipeline import ingest
 from policy_search import open_service
-from policy_search.catalog import Catalog
+from policy_search.storage.catalog import Catalog
 from policy_search.cli import main
 from policy_search.errors import QueryError
 from policy_search.settings import DataPaths

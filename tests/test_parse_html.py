@@ -11,8 +11,8 @@ import pytest
 from indexer.extract import extract_metadata
 from indexer.parsers.base import RawDocument
 from indexer.parsers.html import parse, parse_bytes
-from policy_search.dates import parse_chinese_date
-from policy_search.docnumber import normalize_doc_number
+from policy_search.text.dates import parse_chinese_date
+from policy_search.text.docnumber import normalize_doc_number
 from policy_search.errors import (
     DocumentError,
     EmptyDocumentError,

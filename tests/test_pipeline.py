@@ -6,7 +6,7 @@ import pytest
 
 from indexer.pipeline import ingest
 from policy_search import open_service
-from policy_search.catalog import Catalog
+from policy_search.storage.catalog import Catalog
 from policy_search.settings import DataPaths
 
 from helpers import write_policy

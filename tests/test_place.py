@@ -25,7 +25,7 @@ import pytest
 
 from helpers import shared
 from indexer.place import infer_place
-from policy_search.divisions import NATIONAL
+from policy_search.text.divisions import NATIONAL
 from policy_search.models import Region
 
 #: Characters of each law file read: title, enactment lines and the start of the body.

@@ -8,15 +8,16 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.fields import TEXT
 
-from policy_search import open_service, postings_store
-from policy_search.analysis import bigram_counts
-from policy_search.backend import open_backend
-from policy_search.fold import fold
+from policy_search import open_service
+from policy_search.storage import postings_store
+from policy_search.text.analysis import bigram_counts
+from policy_search.storage.backend import open_backend
+from policy_search.text.fold import fold
 from policy_search.models import Policy
-from policy_search.schema import STORE_FIELDS, build_schema
+from policy_search.storage.schema import STORE_FIELDS, build_schema
 from policy_search.settings import DataPaths
-from policy_search.store import INDEX_NAME
-from policy_search.writer import PolicyWriter
+from policy_search.storage.store import INDEX_NAME
+from policy_search.storage.writer import PolicyWriter
 
 from helpers import index_texts
 

@@ -15,12 +15,14 @@ import pytest
 from click.testing import CliRunner
 from whoosh import query as wq
 
-from policy_search import errors, query, search
+from policy_search import errors
+from policy_search.search import query
+from policy_search.search import service as search
 from policy_search.cli import main
 from policy_search.errors import PolicySearchError, QueryError
-from policy_search.filters import Filters, build_filter
-from policy_search.query import parse_user_query
-from policy_search.search import SearchService
+from policy_search.search.filters import Filters, build_filter
+from policy_search.search.query import parse_user_query
+from policy_search.search.service import SearchService
 
 from helpers import index_texts, shared
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from indexer.pipeline import ingest
 from policy_search import open_service
 from policy_search.cli import main
-from policy_search.query import parse_user_query
+from policy_search.search.query import parse_user_query
 
 from helpers import index_texts, shared, write_policy
 

@@ -6,7 +6,7 @@ import pytest
 
 from indexer.pipeline import ingest
 from policy_search import open_service
-from policy_search.dates import parse_chinese_date
+from policy_search.text.dates import parse_chinese_date
 
 from helpers import shared
 

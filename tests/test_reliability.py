@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from policy_search import open_service
-from policy_search.catalog import Catalog
-from policy_search.failpoints import ENV as FAILPOINT_ENV
+from policy_search.storage.catalog import Catalog
+from policy_search.storage.failpoints import ENV as FAILPOINT_ENV
 from policy_search.settings import DataPaths
 
 from helpers import CORPUS, serving, shared, write_policy

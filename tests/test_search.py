@@ -108,7 +108,7 @@ def test_removed_policy_leaves_search_but_stays_showable(tmp_path):
     write_policy(tmp_path / "d", "a.txt", DOCS["a.txt"])
     data_dir = tmp_path / "var"
     ingest([tmp_path / "d"], data_dir)
-    from policy_search.writer import PolicyWriter
+    from policy_search.storage.writer import PolicyWriter
     with open_service(data_dir) as svc:
         policy_id = svc.search("复工复产").hits[0].id
     with PolicyWriter(data_dir) as writer:

@@ -7,7 +7,7 @@ import pytest
 
 from indexer.validity import find_valid_until
 from policy_search.models import validity_status
-from policy_search.dates import find_dates
+from policy_search.text.dates import find_dates
 
 from helpers import shared
 

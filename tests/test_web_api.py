@@ -17,8 +17,8 @@ from bs4 import BeautifulSoup
 from helpers import index_texts
 
 from policy_search.models import LEVELS
-from policy_search.query import MAX_QUERY_CHARS
-from policy_search.search import MAX_PAGE, SORTS
+from policy_search.search.query import MAX_QUERY_CHARS
+from policy_search.search.service import MAX_PAGE, SORTS
 from policy_search.vocabulary import industry_names, topic_names
 from web.params import MAX_LIMIT, MatchParams, SearchParams
 

@@ -40,10 +40,10 @@ from indexer.pipeline import ingest
 from policy_search import open_service
 from policy_search.links import canonical_search, saved_search_id
 from policy_search.models import LEVELS
-from policy_search.query import MAX_QUERY_CHARS, MAX_QUERY_WORDS
-from policy_search.search import SORTS
+from policy_search.search.query import MAX_QUERY_CHARS, MAX_QUERY_WORDS
+from policy_search.search.service import SORTS
 from policy_search.vocabulary import industry_names, topic_names
-from policy_search.writer import PolicyWriter
+from policy_search.storage.writer import PolicyWriter
 from web.app import create_app
 from web.openapi import openapi_document
 

@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup
 from helpers import REPO, index_texts
 
 from policy_search import open_service
-from policy_search.writer import PolicyWriter
+from policy_search.storage.writer import PolicyWriter
 from web.app import create_app
 
 SCRIPT = "<script>alert(1)</script>"
@@ -251,7 +251,7 @@ def test_removed_policies_are_out_of_search_but_known_to_the_api(client, ids):
 
 
 _STALE_SEARCHER = (
-    "the local backend (policy_search/backends/local.py) refreshing with Searcher.refresh(), "
+    "the local backend (policy_search/storage/backends/local.py) refreshing with Searcher.refresh(), "
     "which in whoosh-reloaded 2.7.5 reuses the open SegmentReader of any segment whose id is "
     "unchanged (Segment.__eq__ compares ids only), with its old deletion set: a running app "
     "keeps listing removed policies, and both versions of an updated one, until restarted")

@@ -1,4 +1,4 @@
-"""What policy_search.whoosh_adapter relies on below Whoosh's public API is still there and reads right.
+"""What policy_search.storage.whoosh_adapter relies on below Whoosh's public API is still there and reads right.
 
 If one of these fails after a Whoosh upgrade, re-check whoosh/codec/whoosh3.py (the block
 reader of ``W3LeafMatcher``: ``_read_ids``, ``_read_weights``, ``_ids``, ``_weights``, ``_i``,
@@ -17,13 +17,13 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.fields import TEXT
 
-from policy_search import whoosh_adapter
+from policy_search.storage import whoosh_adapter
 from policy_search.models import Policy
-from policy_search.analysis import policy_analyzer
-from policy_search.schema import STORE_INPUT, build_schema, policy_to_fields
+from policy_search.text.analysis import policy_analyzer
+from policy_search.storage.schema import STORE_INPUT, build_schema, policy_to_fields
 
 SETUP_CFG = Path(__file__).resolve().parents[1] / "setup.cfg"
-UPGRADE_NOTE = ("policy_search/whoosh_adapter.py reads Whoosh's codec matcher blocks and column sort "
+UPGRADE_NOTE = ("policy_search/storage/whoosh_adapter.py reads Whoosh's codec matcher blocks and column sort "
                 "keys below the public API: re-check them (see its docstring and this test) before "
                 "changing the pinned version")
 #: Documents per commit, and commits (a segment each): the common word spans several postings

@@ -6,7 +6,7 @@ import threading
 from flask import Flask
 
 from policy_search.links import check_base_url
-from policy_search.search import SearchService
+from policy_search.search.service import SearchService
 from policy_search.settings import resolve_data_dir
 
 from . import api, errors, hosts, labels, pages, policy_pages, saved, security

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from policy_search.search import SearchService
+from policy_search.search.service import SearchService
 
 
 def service() -> SearchService:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from policy_search import divisions
+from policy_search.text import divisions
 from policy_search.models import LEVEL_NAMES_ZH
 
 STATUS_NAMES = {"in_force": "有效", "expired": "已过期", "unknown": "有效期未注明"}

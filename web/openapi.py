@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from policy_search.models import LEVELS
-from policy_search.query import (MAX_QUERY_CHARS, MAX_QUERY_EXCLUDED, MAX_QUERY_PHRASES,
+from policy_search.search.query import (MAX_QUERY_CHARS, MAX_QUERY_EXCLUDED, MAX_QUERY_PHRASES,
                                   MAX_QUERY_TERMS, MAX_QUERY_WORDS)
-from policy_search.search import MAX_PAGE, SORTS
+from policy_search.search.service import MAX_PAGE, SORTS
 from policy_search.vocabulary import industry_names, topic_names
 
 from .params import DEFAULT_LIMIT, MAX_LIMIT, MAX_SHORT_CHARS

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from policy_search import divisions
+from policy_search.text import divisions
 from policy_search.models import LEVELS
 from policy_search.vocabulary import industry_names, topic_names
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import asdict, dataclass
 
-from policy_search import divisions
+from policy_search.text import divisions
 from policy_search.errors import QueryError
 from policy_search.models import LEVELS
-from policy_search.query import MAX_QUERY_CHARS
-from policy_search.search import MAX_PAGE, SORTS
+from policy_search.search.query import MAX_QUERY_CHARS
+from policy_search.search.service import MAX_PAGE, SORTS
 from policy_search.vocabulary import industry_names, topic_names
 
 #: Results per page: the default and the most a request may ask for.

@@ -5,7 +5,7 @@ import mimetypes
 
 from flask import Blueprint, Response, abort, redirect, render_template, send_file, url_for
 
-from policy_search.cleaning import one_line
+from policy_search.text.cleaning import one_line
 from policy_search.links import public_http_url
 from policy_search.models import validity_status
 from policy_search.originals import servable_path, open_original

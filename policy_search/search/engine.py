@@ -44,8 +44,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import whoosh_adapter
-from .fold import fold
+from policy_search.storage import whoosh_adapter
+from policy_search.text.fold import fold
 
 #: Whoosh's BM25F ``B`` (the service sets only ``K1``).
 BM25_B = 0.75

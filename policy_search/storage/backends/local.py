@@ -19,14 +19,14 @@ import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 
-from ..backend import ListRequest, RankedRequest, RankedResult
-from ..postings_store import PostingsBatch, PostingsStore, PostingsView
-from ..engine import PAIR_GAP, Snapshot, WeightedTerm, top_documents
-from ..facets import facet_counts
-from ..filters import Filters, build_filter
-from ..schema import STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, counted_fields, is_current_format
-from ..settings import DataPaths
-from ..store import open_index, open_or_create_index
+from policy_search.storage.backend import ListRequest, RankedRequest, RankedResult
+from policy_search.storage.postings_store import PostingsBatch, PostingsStore, PostingsView
+from policy_search.search.engine import PAIR_GAP, Snapshot, WeightedTerm, top_documents
+from policy_search.search.facets import facet_counts
+from policy_search.search.filters import Filters, build_filter
+from policy_search.storage.schema import STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, counted_fields, is_current_format
+from policy_search.settings import DataPaths
+from policy_search.storage.store import open_index, open_or_create_index
 
 #: BM25 term-frequency saturation; lower than Whoosh's 1.2 measured better on real questions.
 BM25_K1 = 0.8

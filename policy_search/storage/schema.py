@@ -12,11 +12,11 @@ import json
 
 from whoosh.fields import ID, KEYWORD, STORED, Schema
 
-from . import divisions
-from .analysis import bigram_counts_fast, index_term_counts
-from .fold import fold
-from .models import Policy
-from .postings_store import FieldCounts
+from policy_search.text import divisions
+from policy_search.text.analysis import bigram_counts_fast, index_term_counts
+from policy_search.text.fold import fold
+from policy_search.models import Policy
+from policy_search.storage.postings_store import FieldCounts
 
 #: Fields searched for free text, with their weight in ranking.
 TEXT_FIELDS = {"title": 0.5, "doc_number_text": 2.0, "issuer": 0.5, "body": 1.0}

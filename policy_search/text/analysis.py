@@ -1,7 +1,7 @@
 """The Chinese analyzer shared by the schema, the query parser and the highlighter.
 
 rjieba (the jieba-rs segmenter, jieba's dictionary and HMM compiled) segments the
-folded text (see :mod:`policy_search.fold`) with the policy-term dictionary
+folded text (see :mod:`policy_search.text.fold`) with the policy-term dictionary
 added; stop words and punctuation are dropped, and positions count the
 remaining words, so quoted phrases work. At index time a long word also yields
 its dictionary sub-words (``社会保险费`` → ``社会``, ``保险``, ``保险费``,
@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 from whoosh.analysis import Token, Tokenizer
 
-from .fold import fold
+from policy_search.text.fold import fold
 
 _DATA = "policy_search.data"
 #: A sub-word counts this much of a whole word in ranking (they mostly repeat what the

@@ -6,7 +6,7 @@ import html
 import itertools
 import re
 
-from .fold import fold
+from policy_search.text.fold import fold
 
 SNIPPET_CHARS = 160
 

@@ -19,13 +19,13 @@ from typing import Callable
 
 from filelock import FileLock, Timeout
 
-from . import failpoints
-from .backend import BackendWriter, SearchBackend, open_backend
-from .catalog import Catalog
-from .errors import DocumentError, IndexLockedError
-from .models import MAX_TEXT_CHARS, Policy
-from .schema import policy_to_fields
-from .settings import DataPaths
+from policy_search.storage import failpoints
+from policy_search.storage.backend import BackendWriter, SearchBackend, open_backend
+from policy_search.storage.catalog import Catalog
+from policy_search.errors import DocumentError, IndexLockedError
+from policy_search.models import MAX_TEXT_CHARS, Policy
+from policy_search.storage.schema import policy_to_fields
+from policy_search.settings import DataPaths
 
 #: How long a second writer waits for the first before giving up.
 LOCK_WAIT_SECONDS = 600

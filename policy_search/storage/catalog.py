@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .models import Policy, validity_status
+from policy_search.models import Policy, validity_status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS policies (

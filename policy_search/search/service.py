@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import rerank, snippets
-from .backend import IndexView, ListRequest, RankedRequest, SearchBackend, open_backend
-from .catalog import Catalog
-from .errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
-from .filters import Filters, build_filter
-from .models import LEVELS, Policy, validity_status
-from .analysis import synonyms
-from .query import ParsedQuery, adjacent_pairs, parse_user_query, query_terms, scoring_terms
-from .settings import DataPaths, resolve_data_dir
+from policy_search.search import rerank, snippets
+from policy_search.storage.backend import IndexView, ListRequest, RankedRequest, SearchBackend, open_backend
+from policy_search.storage.catalog import Catalog
+from policy_search.errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
+from policy_search.search.filters import Filters, build_filter
+from policy_search.models import LEVELS, Policy, validity_status
+from policy_search.text.analysis import synonyms
+from policy_search.search.query import ParsedQuery, adjacent_pairs, parse_user_query, query_terms, scoring_terms
+from policy_search.settings import DataPaths, resolve_data_dir
 
 MAX_LIMIT = 100
 MAX_PAGE = 1000
@@ -350,7 +350,7 @@ class SearchService:
     def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
               in_force: bool = False) -> MatchResult:
         """The one-click lookup: what applies to an enterprise in a region, by level, in force first."""
-        from . import divisions
+        from policy_search.text import divisions
         division = divisions.resolve(region)
         filters = Filters(applies_to=division.code, industry=industry, topic=topic, in_force=in_force)
         with self.backend.reading() as view:
@@ -382,7 +382,7 @@ class SearchService:
 
     def related(self, policy: Policy, limit: int = 5) -> list[Hit]:
         """Policies near one policy: those whose 文号 it cites first, then those sharing its topics."""
-        from .docnumber import find_doc_numbers
+        from policy_search.text.docnumber import find_doc_numbers
         cited = [n for n in find_doc_numbers(policy.text) if n != policy.doc_number]
         with self.backend.reading() as view:
             found = view.related(cited, list(policy.topics), policy.id, limit, RELATED_CITED_BOOST)

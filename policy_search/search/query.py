@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass, field
 
 
-from .analysis import bigram_pieces, segment, synonyms
-from .docnumber import find_doc_numbers
-from .errors import QueryError
-from .schema import TEXT_FIELDS
+from policy_search.text.analysis import bigram_pieces, segment, synonyms
+from policy_search.text.docnumber import find_doc_numbers
+from policy_search.errors import QueryError
+from policy_search.storage.schema import TEXT_FIELDS
 
 #: Longer queries are refused with a message: Whoosh slows badly on very long input.
 MAX_QUERY_CHARS = 200
@@ -113,7 +113,7 @@ def check_query_cost(parsed: ParsedQuery) -> None:
     >>> check_query_cost(ParsedQuery(excluded=[str(n) for n in range(11)]))
     Traceback (most recent call last):
     ...
-    policy_search.query.QueryTooComplexError: the query excludes 11 words; the limit is 10
+    policy_search.search.query.QueryTooComplexError: the query excludes 11 words; the limit is 10
     """
     words = len(parsed.words) + sum(len(p) for p in parsed.phrases)
     if words > MAX_QUERY_WORDS:

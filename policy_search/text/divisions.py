@@ -23,9 +23,9 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .errors import QueryError
-from .fold import fold
-from .models import Region
+from policy_search.errors import QueryError
+from policy_search.text.fold import fold
+from policy_search.models import Region
 
 __all__ = [
     "Division", "NATIONAL", "get", "parent", "ancestors_and_self", "path_names", "children",
@@ -414,7 +414,7 @@ def find_places(text: str) -> list[tuple[Division, int, int]]:
 
     A name shared by several divisions (朝阳区) yields one tuple per division with
     the same span, unless it directly follows a division above some of them
-    (北京市朝阳区). The text should already be folded (see :func:`policy_search.fold.fold`).
+    (北京市朝阳区). The text should already be folded (see :func:`policy_search.text.fold.fold`).
 
     >>> [(d.name, s, e) for d, s, e in find_places("山东省枣庄市峄城区人民政府")]
     [('山东省', 0, 3), ('枣庄市', 3, 6), ('峄城区', 6, 9)]

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 
-from . import divisions
-from .errors import QueryError
-from .models import ALL_INDUSTRIES, LEVELS
+from policy_search.text import divisions
+from policy_search.errors import QueryError
+from policy_search.models import ALL_INDUSTRIES, LEVELS
 
 #: valid_until values sort as ISO dates; anything before this is no date at all.
 _EARLIEST = "1900-01-01"

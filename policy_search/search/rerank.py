@@ -12,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from .analysis import bigram_pieces
-from .fold import fold
-from .windows import distinct_weight
+from policy_search.text.analysis import bigram_pieces
+from policy_search.text.fold import fold
+from policy_search.search.windows import distinct_weight
 
 #: How many of the best hits get the second look.
 RERANK_DEPTH = 20

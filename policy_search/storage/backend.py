@@ -23,8 +23,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, ContextManager, Iterable, Protocol, runtime_checkable
 
-from .filters import Filters
-from .query import COORDINATION, PAIR_WEIGHT
+from policy_search.search.filters import Filters
+from policy_search.search.query import COORDINATION, PAIR_WEIGHT
 
 #: Asked between stages of costly work: True means stop there (the time budget ran out).
 Stop = Callable[[], bool]
@@ -166,7 +166,7 @@ class SearchBackend(Protocol):
 
 
 def _local(paths, create: bool = False) -> SearchBackend:
-    from .backends.local import LocalBackend
+    from policy_search.storage.backends.local import LocalBackend
     return LocalBackend(paths, create=create)
 
 

@@ -7,9 +7,9 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 
-from .postings_store import PostingsStore
-from .errors import IndexMissingError
-from .schema import build_schema, is_current_format
+from policy_search.storage.postings_store import PostingsStore
+from policy_search.errors import IndexMissingError
+from policy_search.storage.schema import build_schema, is_current_format
 
 INDEX_NAME = "policies"
 

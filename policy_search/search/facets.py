@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models import ALL_INDUSTRIES
+from policy_search.models import ALL_INDUSTRIES
 
 #: facet name in the JSON → index field
 FACET_FIELDS = {"level": "level", "topic": "topics", "industry": "industries", "region": "region_keys"}

@@ -1,1 +1,0 @@
-"""Implementations of :class:`policy_search.backend.SearchBackend` (``local``: Whoosh and arrays)."""

@@ -1,0 +1,1 @@
+"""Search: the service, query parsing, array scoring, re-ranking, snippets, facets, filters."""
