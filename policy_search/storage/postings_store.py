@@ -49,8 +49,12 @@ FOLDER = "postings"
 SEPARATOR = "\t"
 #: Manifests kept behind the newest (readers of those generations may still be opening them).
 KEEP_GENERATIONS = 3
-#: The newest segment is merged into the one before when it holds at least this share of its postings.
-MERGE_SHARE = 0.25
+#: The newest segment is merged into the one before when it holds at least this share of its postings
+#: (1: when it is as big: segments then double as they merge, and a handful stay).
+MERGE_SHARE = 1.0
+#: A batch this many postings long is written as a part of the commit to come (not yet named by any
+#: manifest), so the memory a large batch holds until its commit stays bounded.
+PART_POSTINGS = 4_000_000
 #: Past this many segments the two newest are merged whatever their sizes.
 MAX_SEGMENTS = 12
 
@@ -197,8 +201,11 @@ class PostingsBatch:
         self.fields = fields
         self.documents: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.deleted: set[str] = set()
-        self._vocabulary: dict[str, int] = {}
+        # one vocabulary a field, numbered from one counter (the field's number joins the
+        # term only once per distinct term, at commit)
+        self._vocabularies: list[dict[str, int]] = [{} for _ in fields]
         self._numbers = itertools.count()
+        self.size = 0  # postings added (replaced documents included)
 
     def add(self, policy_id: str, counted: dict[str, FieldCounts]) -> None:
         term_ids, weights = [], []
@@ -207,14 +214,15 @@ class PostingsBatch:
             field = counted.get(name)
             if field is None or not field.weights:
                 continue
-            keys = map(term_key(number, "").__add__, field.weights)  # term_key of each, in C
             size = len(field.weights)
-            term_ids.append(np.fromiter(map(self._vocabulary.setdefault, keys, self._numbers), np.int64, size))
+            numbered = map(self._vocabularies[number].setdefault, field.weights, self._numbers)
+            term_ids.append(np.fromiter(numbered, np.int64, size))
             weights.append(np.fromiter(field.weights.values(), np.float32, size))
             lengths[number] = field.length
         self.documents[policy_id] = (np.concatenate(term_ids) if term_ids else np.zeros(0, np.int64),
                                      np.concatenate(weights) if weights else np.zeros(0, np.float32), lengths)
         self.deleted.discard(policy_id)
+        self.size += len(self.documents[policy_id][0])
 
     def delete(self, policy_id: str) -> None:
         self.documents.pop(policy_id, None)
@@ -228,7 +236,9 @@ class PostingsBatch:
         documents = list(self.documents.values())
         sizes = [len(term_ids) for term_ids, _, _ in documents]
         term_ids = np.concatenate([d[0] for d in documents]) if documents else np.zeros(0, np.int64)
-        terms, rows = _ranked_terms(self._vocabulary, term_ids)
+        vocabulary = {term_key(number, term): n for number, terms in enumerate(self._vocabularies)
+                      for term, n in terms.items()}
+        terms, rows = _ranked_terms(vocabulary, term_ids)
         return _Postings(fields=list(self.fields), ids=list(self.documents), tombstones=sorted(self.deleted),
                          lengths=np.array([d[2] for d in documents], np.int32).reshape(len(documents), len(self.fields)),
                          terms=terms, term_rows=rows,
@@ -264,13 +274,21 @@ class PostingsStore:
         names = self.segment_names(generation)
         return None if names is None else [Segment(self.folder / name) for name in names]
 
-    def commit(self, batch: PostingsBatch, previous: int, generation: int) -> None:
-        """Write the batch as a new segment, merge, and name the segments of ``generation``.
+    def write_part(self, batch: PostingsBatch) -> Segment:
+        """Write a batch as a segment that no manifest names yet (a part of the next commit; the
+        garbage collection of a later commit removes it if that commit never comes)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return _write_segment(self._new_folder(), batch.postings())
+
+    def commit(self, batch: PostingsBatch, previous: int, generation: int, parts: list[Segment] = ()) -> None:
+        """Write the batch as a new segment after the ``parts`` written earlier, merge, and name
+        the segments of ``generation``.
 
         ``previous`` is the generation the batch was written over (its segments are the start).
         """
         self.folder.mkdir(parents=True, exist_ok=True)
         segments = [s for s in self.segments(previous) or [] if s.fields == list(batch.fields)]
+        segments += list(parts)
         if batch:
             segments.append(_write_segment(self._new_folder(), batch.postings()))
         segments = self._merged(segments)

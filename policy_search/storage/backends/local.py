@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import re
+import shutil
 import threading
 from dataclasses import astuple, dataclass
 from typing import Iterator
@@ -20,7 +21,7 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from policy_search.storage.backend import ListRequest, RankedRequest, RankedResult
-from policy_search.storage.postings_store import PostingsBatch, PostingsStore, PostingsView
+from policy_search.storage.postings_store import PART_POSTINGS, PostingsBatch, PostingsStore, PostingsView
 from policy_search.search.engine import PAIR_GAP, Snapshot, WeightedTerm, top_documents
 from policy_search.search.facets import facet_counts
 from policy_search.search.filters import Filters, build_filter
@@ -183,6 +184,7 @@ class LocalWriter:
         self._index = index
         self._store = store
         self._batch = PostingsBatch(STORE_FIELDS)
+        self._parts: list = []  # segments the batch spilled, named at commit
         self._documents: dict[str, dict] = {}
         self._writer = None
 
@@ -198,6 +200,9 @@ class LocalWriter:
         _check_whoosh_fields(self._whoosh().schema, fields)
         self._batch.add(fields["id"], counted)
         self._documents[fields["id"]] = fields
+        if self._batch.size >= PART_POSTINGS:
+            self._parts.append(self._store.write_part(self._batch))
+            self._batch = PostingsBatch(STORE_FIELDS)
 
     def delete(self, policy_id: str) -> None:
         """Every document of the id deleted."""
@@ -217,7 +222,7 @@ class LocalWriter:
                 self._writer.delete_by_term("id", policy_id)
                 self._writer.add_document(**fields)
             previous = self._index.latest_generation()
-            self._store.commit(self._batch, previous, previous + 1)
+            self._store.commit(self._batch, previous, previous + 1, self._parts)
             self._writer.commit()
             self._reset()
         return self._index.latest_generation()
@@ -226,11 +231,14 @@ class LocalWriter:
         """Drop what was staged, releasing Whoosh's writer lock."""
         if self._writer is not None:
             self._writer.cancel()
+        for part in self._parts:
+            shutil.rmtree(part.folder, ignore_errors=True)
         self._reset()
 
     def _reset(self) -> None:
         self._writer = None
         self._documents = {}
+        self._parts = []
         self._batch = PostingsBatch(STORE_FIELDS)
 
 
