@@ -55,8 +55,10 @@ MERGE_SHARE = 1.0
 #: A batch this many postings long is written as a part of the commit to come (not yet named by any
 #: manifest), so the memory a large batch holds until its commit stays bounded.
 PART_POSTINGS = 4_000_000
-#: Past this many segments the two newest are merged whatever their sizes.
-MAX_SEGMENTS = 12
+#: A merge never writes a segment bigger than this (postings): bigger segments stay as they are, so
+#: a merge's memory and time are bounded, and the number of segments grows with the corpus only
+#: past this size (one per 8M postings: the laws + COVID corpus holds 7.8M).
+MAX_MERGED_POSTINGS = 2 * PART_POSTINGS
 
 
 # --- one segment -------------------------------------------------------------------------------
@@ -299,9 +301,10 @@ class PostingsStore:
         return self.folder / f"seg-{secrets.token_hex(6)}"
 
     def _merged(self, segments: list[Segment]) -> list[Segment]:
-        """Merge the newest segment into the one before while it is not much smaller."""
-        while len(segments) >= 2 and (segments[-1].size >= MERGE_SHARE * segments[-2].size
-                                      or len(segments) > MAX_SEGMENTS):
+        """Merge the newest segment into the one before while it is not much smaller and the
+        two together stay within ``MAX_MERGED_POSTINGS``."""
+        while (len(segments) >= 2 and segments[-1].size >= MERGE_SHARE * segments[-2].size
+               and segments[-1].size + segments[-2].size <= MAX_MERGED_POSTINGS):
             first = len(segments) == 2
             merged = _write_segment(self._new_folder(), merge_postings(segments[-2:], drop_tombstones=first))
             segments = segments[:-2] + [merged]
