@@ -259,49 +259,26 @@ class Snapshot:
         As Whoosh's ``Phrase([a, b], slop=1)`` on ``field``: the two words' scores,
         counted as two more matching terms. Side by side is read off the text (``a`` then ``b``
         with nothing between), which is what adjacent word positions mean. ``stop``, asked
-        before the texts are read and before each pair is added, ends the work early when it
-        answers True.
+        before each pair, ends the work early when it answers True.
         """
-        if stop is not None and stop():
-            return
         docs = np.array(sorted(texts), np.int64)
-        together = [docs[where] for where in side_by_side_in([texts[d] for d in docs.tolist()], pairs)]
-        bonus = self._pair_bonus(field, pairs, together)
-        for docs_of_pair, pair_bonus in zip(together, bonus):
+        places = side_by_side_in([texts[d] for d in docs.tolist()], pairs)
+        for (first, second), where in zip(pairs, places):
             if stop is not None and stop():
                 return
-            if len(docs_of_pair):
-                scores[docs_of_pair] += boost * pair_bonus
-                matched[docs_of_pair] += 2
-
-    def _pair_bonus(self, field: str, pairs: list[tuple[str, str]],
-                    together: list[np.ndarray]) -> list[np.ndarray]:
-        """For each pair, the scores of its two words (boost 1) in the documents where they stand
-        together, summed (a word's score is 0 where its postings lack the document)."""
-        sizes = [len(docs) for docs in together]
-        docs = np.concatenate(together) if together else np.zeros(0, np.int64)
-        pair_of = np.repeat(np.arange(len(pairs)), sizes)
-        bonus = np.zeros(len(docs))
-        for role in (0, 1):
-            words = [pair[role] for pair in pairs]
-            values = np.zeros(len(docs), np.float32)
-            for word in dict.fromkeys(words):
-                at = np.flatnonzero(np.array([w == word for w in words])[pair_of])
-                values[at] = self._word_scores(field, word, docs[at])
-            bonus += values
-        return np.split(bonus, np.cumsum(sizes)[:-1]) if pairs else []
-
-    def _word_scores(self, field: str, word: str, docs: np.ndarray) -> np.ndarray:
-        """A term's scores (boost 1) in some documents, 0 where its postings lack one."""
-        ids, tf = self.postings(field, word)
-        if not len(ids):
-            return np.zeros(len(docs), np.float32)
-        at = np.minimum(np.searchsorted(ids, docs), len(ids) - 1)
-        present = ids[at] == docs
-        term_tf = np.where(present, tf[at], 0).astype(np.float32)
-        term = WeightedTerm(field, word, 1.0)
-        weight = np.full(len(docs), self._term_weight(term), np.float32)
-        return np.where(present, self._field_scores(field, docs, term_tf, weight), 0.0)
+            together = docs[where]
+            if not len(together):
+                continue
+            bonus = np.zeros(len(together))
+            for word in (first, second):
+                ids, tf = self.postings(field, word)
+                at = np.minimum(np.searchsorted(ids, together), max(len(ids) - 1, 0))
+                present = (ids[at] == together) if len(ids) else np.zeros(len(together), bool)
+                term_tf = np.where(present, tf[at] if len(ids) else 0, 0).astype(np.float32)
+                bonus += np.where(present, self._term_scores(WeightedTerm(field, word, 1.0),
+                                                             together, term_tf), 0.0)
+            scores[together] += boost * bonus
+            matched[together] += 2
 
     def stored(self, docnum: int, keep: bool = True) -> dict:
         """The stored fields of a document, kept for the life of the generation (bounded).
