@@ -33,6 +33,10 @@ facet values        one matrix per facet field (four), values × documents bytes
 date order          one ``int32`` per document
 ==================  ==========================================================================
 
+A server reads ahead before it answers (:meth:`Snapshot.warm_postings`, :meth:`Snapshot.warm_folded`,
+called by ``backends.local.LocalView.warm``): the postings of frequent terms and the folded
+bodies, within the bounds above.
+
 Whatever reads Whoosh below its public API is in :mod:`whoosh_adapter`.
 """
 from __future__ import annotations
@@ -349,6 +353,47 @@ class Snapshot:
                 found = (values, matrix & self.live)
                 self._values[field] = found
         return found
+
+    # --- reading ahead -----------------------------------------------------------------
+
+    def warm_postings(self, fields: list[str], min_frequency: int, max_bytes: int,
+                      max_terms: int) -> tuple[int, int]:
+        """Read the postings of the terms of ``fields`` held by at least ``min_frequency``
+        documents into the cache, the most frequent first, while they fit within ``max_bytes``
+        of arrays and ``max_terms`` terms (keep both well under the cache's own bounds, past
+        which it drops everything). Returns (terms, bytes).
+
+        A server does this before it answers: the frequent terms, the costly ones to read,
+        are then read, and its threads do not queue for the searcher to read them one by one.
+        """
+        with self.reading:
+            reader = self.searcher.reader()
+            listed = [(info.doc_frequency(), field, _text(term))
+                      for field in fields for term, info in reader.iter_field(field)
+                      if info.doc_frequency() >= min_frequency]
+        listed.sort(key=lambda item: -item[0])
+        terms = size = 0
+        for frequency, field, text in listed:
+            if terms >= max_terms or size + 8 * frequency > max_bytes:
+                break
+            ids, weights = self.postings(field, text)
+            terms += 1
+            size += ids.nbytes + weights.nbytes
+        return terms, size
+
+    def warm_folded(self) -> tuple[int, int]:
+        """Fold the body of every live document into the cache, within ``FOLDED_CACHE_CHARS``
+        (the stored fields read for it are not kept). Returns (documents, characters)."""
+        done = chars = 0
+        for docnum in np.flatnonzero(self.live).tolist():
+            if docnum not in self._folded:
+                body = self.stored(docnum, keep=False).get("body", "")
+                if self._folded_chars + len(body) > FOLDED_CACHE_CHARS:
+                    break
+                self.folded_body(docnum, body)
+            done += 1
+            chars += len(self._folded.get(docnum, ""))
+        return done, chars
 
     # --- date order ------------------------------------------------------------------
 
