@@ -49,6 +49,7 @@ import numpy as np
 
 from . import whoosh_adapter
 from .fold import fold
+from .textscan import findable, word_places
 
 #: Whoosh's BM25F ``B`` (the service sets only ``K1``).
 BM25_B = 0.75
@@ -446,7 +447,7 @@ def side_by_side_in(texts: list[str], pairs: list[tuple[str, str]]) -> list[np.n
     [[0, 2]]
     """
     words = list(dict.fromkeys(word for pair in pairs for word in pair))
-    found = _word_places(texts, [w for w in words if w and ord(w[0]) < _BMP_LAST])
+    found = word_places(texts, [w for w in words if findable(w)])
     out = []
     for first, second in pairs:
         if first in found and second in found:
@@ -455,32 +456,6 @@ def side_by_side_in(texts: list[str], pairs: list[tuple[str, str]]) -> list[np.n
             out.append(np.array([n for n, text in enumerate(texts) if side_by_side(text, first, second)],
                                 np.int64))
     return out
-
-
-_BMP_LAST = 0xFFFF
-
-
-def _word_places(texts: list[str], words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """For each word, where it starts in the texts laid end to end and in which text (an
-    occurrence running into the next text left out)."""
-    if not words or not texts:
-        return {word: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for word in words}
-    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
-    ends = np.cumsum([len(text) for text in texts])
-    leading = np.zeros(_BMP_LAST + 1, bool)
-    leading[[ord(word[0]) for word in words]] = True
-    starts = np.flatnonzero(leading.take(codes, mode="clip"))  # beyond the plane: never leading
-    heads = codes[starts]
-    places = {}
-    for word in words:
-        at = starts[heads == ord(word[0])]
-        at = at[at + len(word) <= len(codes)]
-        for offset, char in enumerate(word[1:], 1):
-            at = at[codes[at + offset] == ord(char)]
-        text = np.searchsorted(ends, at, side="right")
-        inside = at + len(word) <= ends[np.minimum(text, len(ends) - 1)]
-        places[word] = (at[inside], text[inside])
-    return places
 
 
 def _adjacent(first: tuple[np.ndarray, np.ndarray], width: int,
