@@ -469,7 +469,13 @@ def links_check(obj, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
 @click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Threads answering requests.")
+              help="Threads answering requests (in each process).")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Processes answering on the one port, each with its own threads and caches "
+                   "(N cores, N times the memory).")
+@click.option("--warm/--no-warm", default=True, show_default=True,
+              help="Read ahead, before answering, what searches read: the frequent terms' postings "
+                   "and the folded texts (a few seconds and tens of MB per process).")
 @click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None, callback=_checked_base_url,
               help="Public address for permanent links [env POLICY_SEARCH_BASE_URL].")
 @click.option("--allowed-hosts", envvar="POLICY_SEARCH_ALLOWED_HOSTS", default=None,
@@ -477,11 +483,11 @@ def links_check(obj, as_json):
               help="Host names (or host:port) to answer, comma-separated [env POLICY_SEARCH_ALLOWED_HOSTS; "
                    "default without --base-url: --host and localhost; with it: any].")
 @click.pass_obj
-def serve(obj, host, port, workers, base_url, allowed_hosts):
+def serve(obj, host, port, workers, processes, warm, base_url, allowed_hosts):
     """Serve the web pages and the JSON API (waitress, a production WSGI server)."""
-    import waitress
     from web import create_app
     from web.context import service
+    from web.serving import serve as serve_app
 
     from policy_search.links import LOCAL_HOSTS
 
@@ -491,12 +497,25 @@ def serve(obj, host, port, workers, base_url, allowed_hosts):
                    "(see --allowed-hosts).", err=True)
     app = create_app({"DATA_DIR": str(obj["data_dir"]), "BASE_URL": base_url,
                       "ALLOWED_HOSTS": allowed_hosts})
-    with app.app_context():  # open the index once, now: no index fails here, with a hint
-        count = service().stats()["indexed"]
+    with open_service(obj["data_dir"]) as checked:  # no index fails here, with a hint
+        count = checked.stats()["indexed"]
+
+    def ready():
+        """Open the index in this process before it answers (after the fork, if any), and read
+        ahead with ``--warm``."""
+        with app.app_context():
+            if warm:
+                read = service().warm()
+                click.echo(f"Read ahead in {read.get('seconds', 0)} s: {read.get('terms', 0)} terms' "
+                           f"postings ({read.get('postings_bytes', 0) / 2**20:.1f} MB), "
+                           f"{read.get('folded_documents', 0)} folded texts.", err=True)
+            else:
+                service()
+
+    where = f"{workers} threads" + (f" in each of {processes} processes" if processes > 1 else "")
     click.echo(f"Serving {count} policies from {obj['data_dir']} on http://{host}:{port}/ "
-               f"({workers} threads). Ctrl+C stops.")
-    waitress.serve(app, host=host, port=port, threads=workers, ident="policy-search",
-                   _quiet=True)
+               f"({where}). Ctrl+C stops.")
+    serve_app(app, host, port, workers, processes, ready=ready)
 
 
 @main.command(name="export")

@@ -92,8 +92,9 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def serving(data_dir: Path, threads: int = 8, ready_path: str = "/"):
-    """Start the server, wait until ``ready_path`` answers 200, stop it afterwards."""
+def serving(data_dir: Path, threads: int = 8, ready_path: str = "/", extra: tuple[str, ...] = ()):
+    """Start the server (``extra``: more ``serve`` options), wait until ``ready_path`` answers
+    200, stop it afterwards."""
     import subprocess
     import sys
     import time
@@ -102,7 +103,7 @@ def serving(data_dir: Path, threads: int = 8, ready_path: str = "/"):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "policy_search.cli", "--data-dir", str(data_dir), "serve",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(threads)],
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(threads), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     server = RunningServer(process, port)
     try:

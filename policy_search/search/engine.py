@@ -33,6 +33,10 @@ facet values        one matrix per facet field (four), values × documents bytes
 date order          one ``int32`` per document
 ==================  ==========================================================================
 
+A server reads ahead before it answers (:meth:`Snapshot.warm_postings`, :meth:`Snapshot.warm_folded`,
+called by ``backends.local.LocalView.warm``): the postings of frequent terms and the folded
+bodies, within the bounds above.
+
 Whatever reads Whoosh below its public API is in :mod:`whoosh_adapter`.
 """
 from __future__ import annotations
@@ -46,6 +50,7 @@ import numpy as np
 
 from policy_search.storage import whoosh_adapter
 from policy_search.text.fold import fold
+from policy_search.search.textscan import findable, word_places
 
 #: Whoosh's BM25F ``B`` (the service sets only ``K1``).
 BM25_B = 0.75
@@ -368,6 +373,50 @@ class Snapshot:
                 self._values[field] = found
         return found
 
+    # --- reading ahead -----------------------------------------------------------------
+
+    def warm_postings(self, fields: list[str], min_frequency: int, max_bytes: int,
+                      max_terms: int) -> tuple[int, int]:
+        """Read the postings of the terms of ``fields`` held by at least ``min_frequency``
+        documents into the cache, the most frequent first, while they fit within ``max_bytes``
+        of arrays and ``max_terms`` terms (keep both well under the cache's own bounds, past
+        which it drops everything). Returns (terms, bytes).
+
+        A server does this before it answers: the frequent terms, the costly ones to read,
+        are then read, and its threads do not queue for the searcher to read them one by one.
+        """
+        if self.store is not None:
+            listed = self.store.frequent_terms(fields, min_frequency)
+        else:
+            with self.reading:
+                reader = self.searcher.reader()
+                listed = [(info.doc_frequency(), field, _text(term))
+                          for field in fields for term, info in reader.iter_field(field)
+                          if info.doc_frequency() >= min_frequency]
+        listed.sort(key=lambda item: -item[0])
+        terms = size = 0
+        for frequency, field, text in listed:
+            if terms >= max_terms or size + 8 * frequency > max_bytes:
+                break
+            ids, weights = self.postings(field, text)
+            terms += 1
+            size += ids.nbytes + weights.nbytes
+        return terms, size
+
+    def warm_folded(self) -> tuple[int, int]:
+        """Fold the body of every live document into the cache, within ``FOLDED_CACHE_CHARS``
+        (the stored fields read for it are not kept). Returns (documents, characters)."""
+        done = chars = 0
+        for docnum in np.flatnonzero(self.live).tolist():
+            if docnum not in self._folded:
+                body = self.stored(docnum, keep=False).get("body", "")
+                if self._folded_chars + len(body) > FOLDED_CACHE_CHARS:
+                    break
+                self.folded_body(docnum, body)
+            done += 1
+            chars += len(self._folded.get(docnum, ""))
+        return done, chars
+
     # --- date order ------------------------------------------------------------------
 
     def newest_first(self, mask: np.ndarray) -> np.ndarray:
@@ -419,7 +468,7 @@ def side_by_side_in(texts: list[str], pairs: list[tuple[str, str]]) -> list[np.n
     [[0, 2]]
     """
     words = list(dict.fromkeys(word for pair in pairs for word in pair))
-    found = _word_places(texts, [w for w in words if w and ord(w[0]) < _BMP_LAST])
+    found = word_places(texts, [w for w in words if findable(w)])
     out = []
     for first, second in pairs:
         if first in found and second in found:
@@ -428,32 +477,6 @@ def side_by_side_in(texts: list[str], pairs: list[tuple[str, str]]) -> list[np.n
             out.append(np.array([n for n, text in enumerate(texts) if side_by_side(text, first, second)],
                                 np.int64))
     return out
-
-
-_BMP_LAST = 0xFFFF
-
-
-def _word_places(texts: list[str], words: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """For each word, where it starts in the texts laid end to end and in which text (an
-    occurrence running into the next text left out)."""
-    if not words or not texts:
-        return {word: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for word in words}
-    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
-    ends = np.cumsum([len(text) for text in texts])
-    leading = np.zeros(_BMP_LAST + 1, bool)
-    leading[[ord(word[0]) for word in words]] = True
-    starts = np.flatnonzero(leading.take(codes, mode="clip"))  # beyond the plane: never leading
-    heads = codes[starts]
-    places = {}
-    for word in words:
-        at = starts[heads == ord(word[0])]
-        at = at[at + len(word) <= len(codes)]
-        for offset, char in enumerate(word[1:], 1):
-            at = at[codes[at + offset] == ord(char)]
-        text = np.searchsorted(ends, at, side="right")
-        inside = at + len(word) <= ends[np.minimum(text, len(ends) - 1)]
-        places[word] = (at[inside], text[inside])
-    return places
 
 
 def _adjacent(first: tuple[np.ndarray, np.ndarray], width: int,

@@ -27,15 +27,20 @@ def marked_html(snippet: str, highlights: list[list[int]]) -> str:
     >>> marked_html("<b>稳岗</b>返还", [[3, 5]])
     '&lt;b&gt;<mark>稳岗</mark>&lt;/b&gt;返还'
     """
+    escape = html.escape if _HTML_SPECIAL.search(snippet) else str  # most snippets need none
     out, last = [], 0
     for start, end in sorted(highlights):
         if start < last:
             continue
-        out.append(html.escape(snippet[last:start]))
-        out.append(f"<mark>{html.escape(snippet[start:end])}</mark>")
+        out.append(escape(snippet[last:start]))
+        out.append(f"<mark>{escape(snippet[start:end])}</mark>")
         last = end
-    out.append(html.escape(snippet[last:]))
+    out.append(escape(snippet[last:]))
     return "".join(out)
+
+
+#: The characters ``html.escape`` replaces.
+_HTML_SPECIAL = re.compile("[&<>\"']")
 
 
 #: Most matches looked at in one text when choosing a passage.

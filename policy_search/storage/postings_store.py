@@ -428,3 +428,17 @@ class PostingsView:
         docnums, weights_all = np.concatenate(ids), np.concatenate(weights)
         order = np.argsort(docnums, kind="stable")
         return docnums[order], weights_all[order]
+
+    def frequent_terms(self, fields: list[str], min_frequency: int) -> list[tuple[int, str, str]]:
+        """``(documents, field, term)`` of the terms of ``fields`` that some segment holds in at
+        least ``min_frequency`` documents (what a server reads ahead; counted a segment at a time)."""
+        wanted = {str(self.fields.index(f)): f for f in fields if f in self.fields}
+        found: dict[tuple[str, str], int] = {}
+        for segment in self.segments:
+            per_term = np.diff(np.asarray(segment.post_starts))
+            for row in np.flatnonzero(per_term >= min_frequency).tolist():
+                number, _, term = segment.terms[row].partition(SEPARATOR)
+                if number in wanted:
+                    key = (wanted[number], term)
+                    found[key] = found.get(key, 0) + int(per_term[row])
+        return [(n, field, term) for (field, term), n in found.items()]

@@ -13,6 +13,7 @@ import datetime
 import re
 import shutil
 import threading
+import time
 from dataclasses import astuple, dataclass
 from typing import Iterator
 
@@ -22,7 +23,7 @@ from whoosh import scoring
 
 from policy_search.storage.backend import ListRequest, RankedRequest, RankedResult
 from policy_search.storage.postings_store import PART_POSTINGS, PostingsBatch, PostingsStore, PostingsView
-from policy_search.search.engine import PAIR_GAP, Snapshot, WeightedTerm, top_documents
+from policy_search.search.engine import CACHE_BYTES, CACHE_TERMS, PAIR_GAP, Snapshot, WeightedTerm, top_documents
 from policy_search.search.facets import facet_counts
 from policy_search.search.filters import Filters, build_filter
 from policy_search.storage.schema import STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, counted_fields, is_current_format
@@ -33,6 +34,11 @@ from policy_search.storage.store import open_index, open_or_create_index
 BM25_K1 = 0.8
 #: How many of the best documents are checked for query words standing side by side.
 PAIR_DEPTH = 30
+#: What :meth:`LocalView.warm` reads ahead: the postings of the word fields' terms held by at
+#: least this many documents (the costly ones to read), within these bytes of arrays and terms.
+WARM_MIN_FREQUENCY = 64
+WARM_POSTINGS_BYTES = CACHE_BYTES // 4
+WARM_POSTINGS_TERMS = 20_000
 
 
 def ranking_weighting() -> scoring.BM25F:
@@ -404,6 +410,20 @@ class LocalView:
                 in_any |= arrays.term_mask(name, word)
             having = in_any if having is None else having & in_any
         return having & arrays.live
+
+    def warm(self) -> dict:
+        """Read ahead what searches read (see :meth:`engine.Snapshot.warm_postings`): the
+        postings of the word fields, within ``WARM_POSTINGS_BYTES``, the folded texts, the facet
+        values and the date order. Returns what was read, with the seconds it took."""
+        started = time.perf_counter()
+        arrays = self.arrays
+        terms, size = arrays.warm_postings(list(TEXT_FIELDS), WARM_MIN_FREQUENCY, WARM_POSTINGS_BYTES,
+                                           min(WARM_POSTINGS_TERMS, CACHE_TERMS // 4))
+        documents, chars = arrays.warm_folded()
+        facet_counts(arrays, arrays.live)
+        arrays.date_order()
+        return {"terms": terms, "postings_bytes": size, "folded_documents": documents,
+                "folded_chars": chars, "seconds": round(time.perf_counter() - started, 2)}
 
     # --- documents ------------------------------------------------------------------------
 
