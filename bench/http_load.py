@@ -11,6 +11,7 @@ the shared data is absent, the titles of the indexed policies) round-robin for
 ``--duration`` seconds. It prints requests per second, latency percentiles, errors and the
 peak RSS of the server's processes together (from /proc).
 
+``--tree DIR`` serves from another source tree (a checkout of an older commit, to compare).
 ``--client python`` (the default) runs one Python thread a connection in this process: it
 competes with the server for the cores and the interpreter, so it measures the client as
 much as the server. ``--client wrk`` drives the same questions with wrk, a compiled load
@@ -284,6 +285,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--queries", type=int, default=300, help="questions (0: all of them)")
     parser.add_argument("--client", choices=("python", "wrk"), default="python")
+    parser.add_argument("--tree", type=Path, default=REPO,
+                        help="serve from this source tree (another checkout, to compare; default: this one)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -296,7 +299,8 @@ def main() -> None:
         queries = (read_lines(LOAD_QUERIES, count) if LOAD_QUERIES.is_file()
                    else titles_of(data_dir, count or 10**6))
         port = free_port()
-        server = start_server(data_dir, port, args.threads, processes=args.processes)
+        server = start_server(data_dir, port, args.threads, tree=args.tree.resolve(),
+                              processes=args.processes)
         try:
             load(port, queries, args.clients, args.warmup, args.client)
             result = load(port, queries, args.clients, args.duration, args.client)
