@@ -118,3 +118,13 @@ def test_removed_policy_leaves_search_but_stays_showable(tmp_path):
     with open_service(data_dir) as svc:
         assert svc.search("复工复产").total == 0
         assert svc.get(policy_id).removed
+
+
+def test_a_match_longer_than_the_snippet_window_is_shown(tmp_path):
+    """A quoted word longer than the snippet's window (here 170 letters) is found and shown."""
+    long_word = "policy" * 28 + "ab"
+    data_dir = index_texts(tmp_path / "docs", tmp_path / "var",
+                           {"a.txt": f"关于长编号的通知（示例）\n编号 {long_word} 的说明。"})
+    with open_service(data_dir) as service:
+        page = service.search(f'"{long_word}"')
+    assert page.total == 1 and long_word in page.hits[0].snippet.replace("\n", "")

@@ -108,7 +108,7 @@ def _densest_window(spans: list[tuple[int, int, str]], length: int) -> tuple[int
     left = 0
     for right, (_, end, term) in enumerate(spans):
         counts[term] = counts.get(term, 0) + 1
-        while end - spans[left][0] > length:
+        while left < right and end - spans[left][0] > length:  # one match longer than the window stays
             old = spans[left][2]
             counts[old] -= 1
             if not counts[old]:
