@@ -102,16 +102,21 @@ def status_mb(pid: int, field: str) -> float:
     return float("nan")
 
 
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident set) of a process and of every process under it, together, in MB
-    (pages two of them share count twice, as each one's RSS counts them)."""
+def tree_status_mb(pid: int, field: str) -> float:
+    """A size field of ``/proc/<pid>/status`` summed over the process and every process under it,
+    in MB (pages two of them share count twice, as each one's figure counts them)."""
     total = 0.0
     for member in process_tree(pid):
         try:
-            total += status_mb(member, "VmHWM")
-        except OSError:
+            total += status_mb(member, field)
+        except OSError:    # the process ended meanwhile
             continue
     return total
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a process and every process under it, together, in MB."""
+    return tree_status_mb(pid, "VmHWM")
 
 
 def pss_mb(pid: int) -> float:
@@ -150,13 +155,7 @@ def process_tree(pid: int) -> list[int]:
 def tree_rss_mb(pid: int) -> float:
     """Resident set (VmRSS) of a process and all its descendants together, in MB: a server that
     runs worker processes is measured whole."""
-    total = 0.0
-    for member in process_tree(pid):
-        try:
-            total += status_mb(member, "VmRSS")
-        except OSError:
-            continue
-    return total
+    return tree_status_mb(pid, "VmRSS")
 
 
 def titles_of(data_dir: Path, count: int) -> list[str]:

@@ -13,7 +13,7 @@ import json
 from whoosh.fields import ID, KEYWORD, STORED, Schema
 
 from policy_search.text import divisions
-from policy_search.text.analysis import bigram_counts_fast, index_term_counts
+from policy_search.text.analysis import bigram_counts, index_term_counts
 from policy_search.text.fold import fold
 from policy_search.models import Policy
 from policy_search.storage.postings_store import FieldCounts
@@ -131,6 +131,6 @@ def count_terms(name: str, text: str) -> FieldCounts:
     if not text:
         return FieldCounts({}, 0)
     if name == BIGRAM_FIELD:
-        counts = bigram_counts_fast(fold(text))
+        counts = bigram_counts(fold(text))
         return FieldCounts(counts, sum(counts.values()))
     return FieldCounts(*index_term_counts(text))

@@ -87,7 +87,7 @@ class Segmenter:
 
     tokenize: Callable[[str], Iterable[tuple[str, int, int]]]
     has_word: Callable[[str], bool]
-    cut: Callable[[str], list[str]] = None  # the words alone (the same as tokenize's)
+    cut: Callable[[str], list[str]]  # the words alone, as tokenize gives them
 
 
 _SEGMENTER_LOCK = threading.Lock()
@@ -229,32 +229,6 @@ def _is_cjk(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
-class BigramTokenizer(Tokenizer):
-    """Overlapping character bigrams of CJK runs (folded); Latin and digit runs as whole words.
-
-    Matches text that the segmenter cut differently from the query: ``示范区``
-    gives ``示范`` and ``范区`` whatever the segmenter made of it. Stop words
-    are dropped from queries before they are cut into bigrams.
-    """
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        folded = fold(value)
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
-        for text, start in bigram_pieces(folded):
-            token.text = text
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + start + len(text)
-            pos += 1
-            yield token
-
-
 #: The segmenter builds a graph over each unbroken run of Chinese text; a run of millions of
 #: characters would cost gigabytes, so text is handed to it in pieces of at most this many
 #: characters, cut after a punctuation mark or space where one is near (queries are far shorter).
@@ -318,40 +292,17 @@ def bigram_pieces(text: str):
             i += 1
 
 
-_CJK_RUN = re.compile("[\u3400-\u9fff\uf900-\ufaff]+")
-#: ``re``'s word characters less the underscore are exactly the characters ``str.isalnum`` accepts.
-_ALNUM_RUN = re.compile(r"[^\W_]+")
-
-
-def bigram_counts(text: str) -> Counter:
-    """How often each piece of :func:`bigram_pieces` occurs, counted in C rather than one by one.
-
-    >>> sorted(bigram_counts("稳岗返还A1稳岗").items())
-    [('a1', 1), ('岗返', 1), ('稳岗', 2), ('返还', 1)]
-    """
-    counts: Counter = Counter()
-    done = 0
-    for run in _CJK_RUN.finditer(text):
-        if run.start() > done:
-            counts.update(word.lower() for word in _ALNUM_RUN.findall(text, done, run.start()))
-        chars = run.group()
-        counts.update(map(operator.add, chars, chars[1:]) if len(chars) > 1 else (chars,))
-        done = run.end()
-    if done < len(text):
-        counts.update(word.lower() for word in _ALNUM_RUN.findall(text, done))
-    return counts
-
-
-#: Alphanumeric runs outside CJK text (what :func:`bigram_counts` counts between CJK runs).
+#: Alphanumeric runs outside CJK text (what :func:`bigram_pieces` gives between CJK runs).
 _ALNUM_OUTSIDE_CJK = re.compile(r"[^\W_\u3400-\u9fff\uf900-\ufaff]+")
 _PAIR_SHIFT = 21  # code points fit in 21 bits: a pair is first << 21 | second, a lone character itself
 
 
-def bigram_counts_fast(text: str) -> dict[str, int]:
-    """:func:`bigram_counts` with the CJK pairs counted as NumPy integers (the ingest's way;
-    the same counts, several times faster on long texts).
+def bigram_counts(text: str) -> dict[str, int]:
+    """How often each piece of :func:`bigram_pieces` occurs in a (folded) text, the CJK pairs
+    counted as NumPy integers (``tests/test_analysis.py`` checks it against the pieces counted
+    one by one).
 
-    >>> sorted(bigram_counts_fast("稳岗返还A1稳岗，好").items())
+    >>> sorted(bigram_counts("稳岗返还A1稳岗，好").items())
     [('a1', 1), ('好', 1), ('岗返', 1), ('稳岗', 2), ('返还', 1)]
     """
     counts: dict[str, int] = dict(Counter(word.lower() for word in _ALNUM_OUTSIDE_CJK.findall(text)))

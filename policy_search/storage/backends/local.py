@@ -250,16 +250,16 @@ class LocalWriter:
 
 def _check_whoosh_fields(schema, fields: dict) -> None:
     """Raise now what Whoosh's ``add_document`` would raise at commit for these fields (an unknown
-    field, a value of the wrong type), so a bad document fails alone where it is upserted."""
+    field, an indexed or sortable field whose value is not text), so a bad document fails alone
+    where it is upserted. (Checking the type, not indexing the value twice: this runs in the
+    one writer process for every policy.)"""
     for name, value in fields.items():
         if name.startswith("_"):
             continue
-        field = schema[name]
-        if field.indexed:
-            for _ in field.index(value):
-                pass
-        if field.column_type and value is not None:
-            field.to_column_value(value)
+        field = schema[name]  # KeyError: a field the schema lacks
+        if (field.indexed or field.column_type) and not isinstance(value, str):
+            raise ValueError(f"field {name!r} of policy {fields.get('id')!r} holds "
+                             f"{type(value).__name__}, not text")
 
 
 class _Generation:
