@@ -490,6 +490,7 @@ def serve(obj, host, port, workers, processes, warm, base_url, allowed_hosts):
     from web.serving import serve as serve_app
 
     from policy_search.links import LOCAL_HOSTS
+    from policy_search.search.service import load_query_tables
 
     if not allowed_hosts and not base_url:  # links follow the Host header: only local names and --host
         allowed_hosts = ",".join(dict.fromkeys([*LOCAL_HOSTS, host]))
@@ -512,6 +513,7 @@ def serve(obj, host, port, workers, processes, warm, base_url, allowed_hosts):
             else:
                 service()
 
+    load_query_tables()  # before the fork: the processes share one copy
     where = f"{workers} threads" + (f" in each of {processes} processes" if processes > 1 else "")
     click.echo(f"Serving {count} policies from {obj['data_dir']} on http://{host}:{port}/ "
                f"({where}). Ctrl+C stops.")

@@ -29,7 +29,7 @@ from policy_search.storage.catalog import Catalog
 from policy_search.errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
 from policy_search.search.filters import Filters, build_filter
 from policy_search.models import LEVELS, Policy, validity_status
-from policy_search.text.analysis import synonyms
+from policy_search.text.analysis import segmenter, stop_words, synonym_table, synonyms
 from policy_search.search.query import ParsedQuery, adjacent_pairs, parse_user_query, query_terms, scoring_terms
 from policy_search.settings import DataPaths, resolve_data_dir
 
@@ -515,6 +515,19 @@ def _rerank_within(scored: list[tuple[float, str, object]], weights: dict[str, f
                    budget: Budget) -> list[tuple[float, object]] | None:
     """:func:`rerank.rerank` while the budget lasts (asked before each text); None when it ran out."""
     return rerank.rerank(scored, weights, stop=budget.over)
+
+
+def load_query_tables() -> None:
+    """Load what parsing a query needs and every process reads alike: the segmenter's
+    dictionary (about 50 MB), the stop words and the synonyms.
+
+    A server forking several processes calls this before the fork, so that they share one
+    copy of these pages (nothing writes to them afterwards) instead of loading one each.
+    Holds no open file or thread: safe to fork after.
+    """
+    segmenter()
+    stop_words()
+    synonym_table()
 
 
 def open_service(data_dir: str | Path | None = None) -> SearchService:
