@@ -1,4 +1,5 @@
-"""The postings store beside Whoosh: batches, merges, deletions, and the rebuild of an older index."""
+"""The postings store beside Whoosh: batches, merges, deletions, the bodies, and the rebuild of
+an older index."""
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from whoosh import index as whoosh_index
-from whoosh.fields import TEXT
+from whoosh.fields import STORED, TEXT
 
 from policy_search import open_service
 from policy_search.storage import postings_store
@@ -15,6 +16,7 @@ from policy_search.storage.backend import open_backend
 from policy_search.storage.backends import local
 from policy_search.text.fold import fold
 from policy_search.models import Policy
+from policy_search.storage import schema, store as index_store
 from policy_search.storage.schema import STORE_FIELDS, build_schema
 from policy_search.settings import DataPaths
 from policy_search.storage.store import INDEX_NAME
@@ -74,6 +76,25 @@ def test_many_batches_merge_and_keep_the_newest_version(tmp_path, monkeypatch, p
     assert len(list(store.folder.glob("seg-*"))) <= 4 * postings_store.KEEP_GENERATIONS + len(names)
     for piece in ["稳岗", "房租", "批次", "次2", "通知", "贴息"]:
         assert _postings_by_id(data_dir, piece) == _expected(live, piece)
+    assert _bodies_by_id(data_dir) == {i: (p.text, fold(p.text)) for i, p in live.items()}
+
+
+def _bodies_by_id(data_dir) -> dict[str, tuple[str, str]]:
+    """Each live document's body and folded body, as searches read them."""
+    with open_service(data_dir) as service, service.backend.reading() as view:
+        live = np.flatnonzero(view.arrays.live).tolist()
+        return {view.document(d)["id"]: (view.document(d)["body"], view.folded_body(d)) for d in live}
+
+
+def test_bodies_read_back_exactly_as_written_and_folded(tmp_path):
+    """Characters beyond the Basic Multilingual Plane take two UTF-16 units; traditional and
+    full-width ones fold; an empty body stays empty."""
+    texts = {"p1": "𠮷野家復工復產，ＡＢＣ２０２０。\n第二行", "p2": "", "p3": "稳岗返还" * 3000}
+    with PolicyWriter(tmp_path / "var") as writer:
+        for policy_id, text in texts.items():
+            writer.put(Policy(id=policy_id, title=f"{policy_id}号", text=text))
+        writer.commit()
+    assert _bodies_by_id(tmp_path / "var") == {i: (t, fold(t)) for i, t in texts.items()}
 
 
 def test_a_removed_policy_leaves_the_postings_and_can_come_back(tmp_path):
@@ -126,6 +147,42 @@ def test_an_index_of_the_older_shape_is_rebuilt_from_the_catalog(tmp_path):
         assert service.search("稳岗返还").total == 1 and service.search("房租").total == 1
     manifests = sorted(p.name for p in (paths.index_dir / postings_store.FOLDER).glob("gen-*.json"))
     assert manifests and json.loads((paths.index_dir / postings_store.FOLDER / manifests[-1]).read_text())["segments"]
+
+
+def test_an_index_whose_bodies_are_whoosh_stored_fields_is_searched_then_rebuilt(tmp_path, monkeypatch):
+    """The shape before the store kept the bodies: text postings in the store, bodies in Whoosh's
+    stored fields, segments without body files. It is searched as it is (snippets from the stored
+    bodies); the next writer rebuilds it into the current shape."""
+    def with_stored_body():
+        made = build_schema()
+        made.add("body", STORED())
+        return made
+
+    build = build_schema
+    monkeypatch.setattr(schema, "build_schema", with_stored_body)
+    monkeypatch.setattr(index_store, "build_schema", with_stored_body)
+    monkeypatch.setattr(schema, "BODY", "body")  # the body goes to Whoosh, the store gets none
+    docs = {"a.txt": "关于稳岗返还的通知（示例）\n申请稳岗返还。", "b.txt": "关于房租减免的通知（示例）\n减免房租。"}
+    data_dir = index_texts(tmp_path / "docs", tmp_path / "var", docs)
+    monkeypatch.undo()
+    folder = DataPaths(data_dir).index_dir / postings_store.FOLDER
+    for name in postings_store.Texts.FILES:
+        for path in folder.glob(f"seg-*/{name}.npy"):
+            path.unlink()
+    assert build is schema.build_schema and not schema.is_current_format(_whoosh_schema(data_dir))
+    with open_service(data_dir) as service:
+        page = service.search("稳岗返还")
+        assert page.total == 1 and "<mark>稳岗返还</mark>" in page.hits[0].snippet_html
+    with PolicyWriter(data_dir) as writer:
+        assert writer.recovered == 2
+    assert schema.is_current_format(_whoosh_schema(data_dir))
+    assert sorted(body for body, _ in _bodies_by_id(data_dir).values()) == sorted(docs.values())
+    with open_service(data_dir) as service:
+        assert "<mark>稳岗返还</mark>" in service.search("稳岗返还").hits[0].snippet_html
+
+
+def _whoosh_schema(data_dir):
+    return whoosh_index.open_dir(str(DataPaths(data_dir).index_dir), indexname=INDEX_NAME).schema
 
 
 @pytest.mark.parametrize("size", [0, 1, 5])

@@ -97,6 +97,8 @@ class Snapshot:
         self.k1 = k1
         self.reading = reading or threading.RLock()
         self.store = store
+        #: where the bodies are read (None: from Whoosh's stored fields, an index of an older shape)
+        self.texts = store if store is not None and store.has_texts else None
         whoosh_fields = [] if store is not None else [f for f in text_fields if f in searcher.schema]
         with self.reading:
             reader = searcher.reader()
@@ -159,13 +161,22 @@ class Snapshot:
     def folded_body(self, docnum: int, body: str | None = None) -> str:
         """The folded text of a document's body, kept for the life of the generation (bounded).
 
-        Without ``body`` the stored fields are read only when the cache misses.
+        Without ``body`` the stored fields are read only when the cache misses. When the
+        postings store keeps the bodies, it answers (memory-mapped; nothing is cached).
         """
+        if self.texts is not None:
+            return self.texts.folded_body(docnum)
         found = self._folded.get(docnum)
         if found is None:
             found = fold(self.stored(docnum).get("body", "") if body is None else body)
             self._keep_folded(self._folded, docnum, found)
         return found
+
+    def body(self, docnum: int) -> str:
+        """A document's body as written."""
+        if self.texts is not None:
+            return self.texts.body(docnum)
+        return self.stored(docnum).get("body", "")
 
     def folded_title(self, docnum: int) -> str:
         """The folded title of a document, cached like the bodies."""
@@ -405,7 +416,13 @@ class Snapshot:
 
     def warm_folded(self) -> tuple[int, int]:
         """Fold the body of every live document into the cache, within ``FOLDED_CACHE_CHARS``
-        (the stored fields read for it are not kept). Returns (documents, characters)."""
+        (the stored fields read for it are not kept). Returns (documents, characters).
+
+        When the postings store keeps the bodies, their files are read once instead (into the
+        page cache, which every server process shares); the count is then of UTF-16 code units.
+        """
+        if self.texts is not None:
+            return int(self.live.sum()), self.texts.read_texts()
         done = chars = 0
         for docnum in np.flatnonzero(self.live).tolist():
             if docnum not in self._folded:

@@ -20,13 +20,21 @@ On disk, in ``<index>/postings/``:
                                           with ``term_starts.npy`` (byte offsets, one more than terms);
                       ``post_starts.npy`` where each term's postings begin in ``docs.npy`` (its
                                           documents, ascending) and ``weights.npy`` (``float32``);
+                      ``body.npy``        each document's body text, UTF-16 code units end to end
+                                          (``uint16``), with ``body_starts.npy`` (one more than
+                                          documents); ``folded.npy`` and ``folded_starts.npy`` the
+                                          same of the folded bodies (:mod:`fold`), which searches
+                                          scan for phrases, words side by side and passages;
 ``gen-<G>.json``      the segments, oldest first, that Whoosh's generation ``G`` sees.
 
 A generation's manifest is written before Whoosh commits that generation, so a reader
 never meets a Whoosh generation without its segments; a manifest left by a run killed
 before its commit is written again by the next one. A policy id belongs to the newest
 segment naming it (a later batch replaces an earlier document, a tombstone removes it), and
-only ids Whoosh holds live count: Whoosh stays the judge of what is indexed. Segments
+only ids Whoosh holds live count: Whoosh stays the judge of what is indexed.
+
+The bodies are kept here, not in Whoosh's stored fields: memory-mapped, they are read without
+unpickling or decompressing, and several server processes share one copy in the page cache. Segments
 of similar size are merged at commit (each merge at least doubles what it writes), so
 the number of segments stays logarithmic and the cost of writing grows linearly.
 """
@@ -43,6 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from policy_search.text.fold import fold
 
 FOLDER = "postings"
 #: Between a field's number and the term in a stored term.
@@ -100,6 +110,8 @@ class Segment:
         self.weights = np.load(folder / "weights.npy", mmap_mode="r")
         self._blob = _map_file(folder / "terms.bin")
         self.terms = _Terms(self._blob, np.load(folder / "term_starts.npy", mmap_mode="r"))
+        # None in a segment written before the store kept the bodies (Whoosh's stored fields did)
+        self.texts = Texts.load(folder) if (folder / "body.npy").exists() else None
 
     @property
     def size(self) -> int:
@@ -145,6 +157,7 @@ class _Postings:
     term_rows: np.ndarray     # the term of each posting (row of ``terms``), postings document-ordered
     docs: np.ndarray
     weights: np.ndarray
+    texts: "Texts"
 
 
 def _write_segment(folder: Path, postings: _Postings) -> Segment:
@@ -167,6 +180,7 @@ def _write_segment(folder: Path, postings: _Postings) -> Segment:
     np.save(temporary / "post_starts.npy", post_starts)
     np.save(temporary / "docs.npy", np.asarray(postings.docs, np.int32)[order])
     np.save(temporary / "weights.npy", np.asarray(postings.weights, np.float32)[order])
+    postings.texts.save(temporary)
     os.rename(temporary, folder)
     return Segment(folder)
 
@@ -177,6 +191,67 @@ def _ranked_terms(vocabulary: dict[str, int], ids: np.ndarray) -> tuple[list[str
     rank_of = np.zeros(max(vocabulary.values(), default=0) + 1, np.int32)
     rank_of[np.fromiter((vocabulary[t] for t in terms), np.int64, len(terms))] = np.arange(len(terms))
     return terms, rank_of[ids] if len(ids) else np.zeros(0, np.int32)
+
+
+# --- the bodies of a segment's documents -----------------------------------------------------------
+
+
+def utf16(text: str) -> np.ndarray:
+    """A text as UTF-16 code units (a character beyond the Basic Multilingual Plane takes two)."""
+    return np.frombuffer(text.encode("utf-16-le", "surrogatepass"), np.uint16)
+
+
+def _from_utf16(units: np.ndarray) -> str:
+    return units.tobytes().decode("utf-16-le", "surrogatepass")
+
+
+@dataclass
+class Texts:
+    """The bodies of a segment's documents, in document order, as written and folded: UTF-16
+    code units end to end, with where each document's starts (one more than documents)."""
+
+    body: np.ndarray
+    body_starts: np.ndarray
+    folded: np.ndarray
+    folded_starts: np.ndarray
+
+    FILES = ("body", "body_starts", "folded", "folded_starts")
+
+    @staticmethod
+    def of(bodies: list[str]) -> "Texts":
+        """The texts of these bodies (folded here)."""
+        return Texts.joined([(utf16(body), utf16(fold(body))) for body in bodies])
+
+    @staticmethod
+    def joined(units: list[tuple[np.ndarray, np.ndarray]]) -> "Texts":
+        """Texts from each document's (body, folded) code units, in order."""
+        def laid_end_to_end(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            starts = np.zeros(len(parts) + 1, np.int64)
+            np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)), out=starts[1:])
+            return (np.concatenate(parts) if parts else np.zeros(0, np.uint16)).astype(np.uint16), starts
+
+        body, body_starts = laid_end_to_end([b for b, _ in units])
+        folded, folded_starts = laid_end_to_end([f for _, f in units])
+        return Texts(body, body_starts, folded, folded_starts)
+
+    @staticmethod
+    def load(folder: Path) -> "Texts":
+        return Texts(*(np.load(folder / f"{name}.npy", mmap_mode="r") for name in Texts.FILES))
+
+    def save(self, folder: Path) -> None:
+        for name in Texts.FILES:
+            np.save(folder / f"{name}.npy", getattr(self, name))
+
+    def units(self, local: int) -> tuple[np.ndarray, np.ndarray]:
+        """A document's (body, folded) code units (views into the files)."""
+        return (self.body[self.body_starts[local]:self.body_starts[local + 1]],
+                self.folded[self.folded_starts[local]:self.folded_starts[local + 1]])
+
+    def body_text(self, local: int) -> str:
+        return _from_utf16(self.body[self.body_starts[local]:self.body_starts[local + 1]])
+
+    def folded_text(self, local: int) -> str:
+        return _from_utf16(self.folded[self.folded_starts[local]:self.folded_starts[local + 1]])
 
 
 # --- a batch being written ------------------------------------------------------------------------
@@ -202,6 +277,7 @@ class PostingsBatch:
     def __init__(self, fields: tuple[str, ...]):
         self.fields = fields
         self.documents: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # (body, folded) code units
         self.deleted: set[str] = set()
         # one vocabulary a field, numbered from one counter (the field's number joins the
         # term only once per distinct term, at commit)
@@ -209,7 +285,8 @@ class PostingsBatch:
         self._numbers = itertools.count()
         self.size = 0  # postings added (replaced documents included)
 
-    def add(self, policy_id: str, counted: dict[str, FieldCounts]) -> None:
+    def add(self, policy_id: str, counted: dict[str, FieldCounts], body: str = "") -> None:
+        """Add (or replace) a document: its counted fields, and its body text."""
         term_ids, weights = [], []
         lengths = np.zeros(len(self.fields), np.int32)
         for number, name in enumerate(self.fields):
@@ -223,11 +300,13 @@ class PostingsBatch:
             lengths[number] = field.length
         self.documents[policy_id] = (np.concatenate(term_ids) if term_ids else np.zeros(0, np.int64),
                                      np.concatenate(weights) if weights else np.zeros(0, np.float32), lengths)
+        self.texts[policy_id] = (utf16(body), utf16(fold(body)))
         self.deleted.discard(policy_id)
         self.size += len(self.documents[policy_id][0])
 
     def delete(self, policy_id: str) -> None:
         self.documents.pop(policy_id, None)
+        self.texts.pop(policy_id, None)
         self.deleted.add(policy_id)
 
     def __bool__(self) -> bool:
@@ -245,7 +324,8 @@ class PostingsBatch:
                          lengths=np.array([d[2] for d in documents], np.int32).reshape(len(documents), len(self.fields)),
                          terms=terms, term_rows=rows,
                          docs=np.repeat(np.arange(len(sizes), dtype=np.int32), sizes),
-                         weights=np.concatenate([d[1] for d in documents]) if documents else np.zeros(0, np.float32))
+                         weights=np.concatenate([d[1] for d in documents]) if documents else np.zeros(0, np.float32),
+                         texts=Texts.joined([self.texts[policy_id] for policy_id in self.documents]))
 
 
 # --- the store ---------------------------------------------------------------------------------------
@@ -353,13 +433,15 @@ def merge_postings(segments: list[Segment], drop_tombstones: bool) -> _Postings:
         keep[at] = mask
     vocabulary: dict[str, int] = {}
     numbers = itertools.count()
-    ids, lengths, term_ids, docs, weights = [], [], [], [], []
+    ids, lengths, term_ids, docs, weights, texts = [], [], [], [], [], []
     first_doc = 0
     for segment, mask in zip(segments, keep):
         renumber = np.full(len(segment.ids), -1, np.int64)
         renumber[mask] = np.arange(first_doc, first_doc + int(mask.sum()))
         first_doc += int(mask.sum())
         ids += [i for i, kept in zip(segment.ids, mask) if kept]
+        if segment.texts is not None:
+            texts += [segment.texts.units(local) for local in np.flatnonzero(mask).tolist()]
         lengths.append(np.asarray(segment.lengths)[mask])
         segment_ids = np.fromiter(map(vocabulary.setdefault, segment.terms.all(), numbers), np.int64,
                                   len(segment.terms))
@@ -375,7 +457,8 @@ def merge_postings(segments: list[Segment], drop_tombstones: bool) -> _Postings:
     terms, rows = _ranked_terms(vocabulary, np.concatenate(term_ids))
     return _Postings(fields=segments[0].fields, ids=ids, tombstones=[] if drop_tombstones else sorted(tombstones),
                      lengths=np.concatenate(lengths), terms=terms, term_rows=rows,
-                     docs=np.concatenate(docs).astype(np.int32), weights=np.concatenate(weights))
+                     docs=np.concatenate(docs).astype(np.int32), weights=np.concatenate(weights),
+                     texts=Texts.joined(texts))
 
 
 # --- reading one generation ------------------------------------------------------------------------
@@ -391,6 +474,9 @@ class PostingsView:
         self.doc_count = doc_count
         lengths = np.zeros((doc_count, len(fields)), np.float32)
         self._docmaps: list[np.ndarray] = []
+        # where each document number's text is: its segment (-1: none) and its number there
+        self._segment_of = np.full(doc_count, -1, np.int32)
+        self._local_of = np.zeros(doc_count, np.int32)
         claimed: set[str] = set()
         for segment in reversed(self.segments):
             docmap = np.full(len(segment.ids), -1, np.int32)
@@ -404,9 +490,13 @@ class PostingsView:
                     docmap[local] = docnum
             hit = docmap >= 0
             lengths[docmap[hit]] = np.asarray(segment.lengths)[hit]
+            self._segment_of[docmap[hit]] = len(self.segments) - 1 - len(self._docmaps)
+            self._local_of[docmap[hit]] = np.flatnonzero(hit)
             self._docmaps.append(docmap)
         self._docmaps.reverse()
         self.live_count = sum(int((m >= 0).sum()) for m in self._docmaps)
+        #: True when the segments keep the bodies (an index of the newest shape)
+        self.has_texts = all(segment.texts is not None for segment in self.segments)
         self.lengths = {name: np.ascontiguousarray(lengths[:, n]) for n, name in enumerate(fields)}
         self.avg_length = {name: float(column.sum() / self.live_count) if self.live_count else 1.0
                            for name, column in self.lengths.items()}
@@ -428,6 +518,27 @@ class PostingsView:
         docnums, weights_all = np.concatenate(ids), np.concatenate(weights)
         order = np.argsort(docnums, kind="stable")
         return docnums[order], weights_all[order]
+
+    def body(self, docnum: int) -> str:
+        """A live document's body as written ("" for a document the store does not hold)."""
+        segment = self._segment_of[docnum]
+        return "" if segment < 0 else self.segments[segment].texts.body_text(int(self._local_of[docnum]))
+
+    def folded_body(self, docnum: int) -> str:
+        """A live document's folded body ("" for a document the store does not hold)."""
+        segment = self._segment_of[docnum]
+        return "" if segment < 0 else self.segments[segment].texts.folded_text(int(self._local_of[docnum]))
+
+    def read_texts(self) -> int:
+        """Read every segment's folded bodies once (into the page cache, shared by every process
+        reading them); returns how many code units were read."""
+        units = 0
+        for segment in self.segments:
+            folded = segment.texts.folded
+            if len(folded):
+                folded.max()  # touches every page
+            units += len(folded)
+        return units
 
     def frequent_terms(self, fields: list[str], min_frequency: int) -> list[tuple[int, str, str]]:
         """``(documents, field, term)`` of the terms of ``fields`` that some segment holds in at

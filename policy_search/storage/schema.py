@@ -1,8 +1,8 @@
 """The one Whoosh schema, and the one place a :class:`Policy` becomes index fields.
 
 Whoosh keeps each policy's stored fields, its id, the exact fields filters and facets
-read, and the dates; the postings of the text fields live in the postings store
-(:mod:`postings_store`). :func:`policy_to_fields` gives both: Whoosh's fields, and the texts
+read, and the dates; the postings of the text fields and the body texts live in the postings
+store (:mod:`postings_store`). :func:`policy_to_fields` gives both: Whoosh's fields, and the texts
 of the store's fields under :data:`STORE_INPUT`, which :func:`analyse_fields` (in an ingest
 worker) replaces with their counted terms.
 """
@@ -27,6 +27,8 @@ STORE_FIELDS = (*TEXT_FIELDS, BIGRAM_FIELD)
 #: The key of :func:`policy_to_fields` that is not Whoosh's (Whoosh leaves names starting
 #: with ``_`` alone): the store's fields, as texts or as counted terms.
 STORE_INPUT = "_postings"
+#: The key of :func:`policy_to_fields` holding the body text, which the postings store keeps.
+BODY = "_body"
 
 
 def build_schema() -> Schema:
@@ -40,7 +42,6 @@ def build_schema() -> Schema:
         title=STORED(),
         doc_number=ID(stored=True),
         issuer=STORED(),
-        body=STORED(),
         level=ID(stored=True),
         region_keys=KEYWORD(commas=True),
         region_code=ID(),
@@ -72,22 +73,29 @@ def _keyword_list(values: list[str]) -> str:
     return ",".join(v.replace(",", " ") for v in values if v)
 
 
+def has_store_postings(schema: Schema) -> bool:
+    """True when an index keeps its text postings in the postings store (this shape, and the one
+    before it, whose bodies were still Whoosh's stored fields): the id is a column and the body
+    no Whoosh text field."""
+    return schema["id"].column_type is not None and ("body" not in schema or not schema["body"].scorable)
+
+
 def is_current_format(schema: Schema) -> bool:
-    """True when an index was made with this schema's shape (text postings in the store, the id
-    a column); an older index is rebuilt from the catalog by the next writer."""
-    return schema.names() == build_schema().names() and not schema["body"].scorable \
-        and schema["id"].column_type is not None
+    """True when an index was made with this schema's shape (text postings and bodies in the
+    store, the id a column); an older index is rebuilt from the catalog by the next writer."""
+    return schema.names() == build_schema().names() and schema["id"].column_type is not None
 
 
 def policy_to_fields(policy: Policy) -> dict:
-    """The document for a policy (the only Policy → fields conversion): Whoosh's fields, and
-    the texts of the postings store's fields under :data:`STORE_INPUT`."""
+    """The document for a policy (the only Policy → fields conversion): Whoosh's fields, the
+    body (:data:`BODY`, kept by the postings store) and the texts of the store's fields under
+    :data:`STORE_INPUT`."""
     return {
         "id": policy.id,
         "title": policy.title or "",
         "doc_number": policy.doc_number or "",
         "issuer": policy.issuer or "",
-        "body": policy.text,
+        BODY: policy.text,
         STORE_INPUT: {
             "title": policy.title or "",
             "doc_number_text": policy.doc_number or "",

@@ -26,7 +26,8 @@ from policy_search.storage.postings_store import PART_POSTINGS, PostingsBatch, P
 from policy_search.search.engine import CACHE_BYTES, CACHE_TERMS, PAIR_GAP, Snapshot, WeightedTerm, top_documents
 from policy_search.search.facets import facet_counts
 from policy_search.search.filters import Filters, build_filter
-from policy_search.storage.schema import STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, counted_fields, is_current_format
+from policy_search.storage.schema import (BODY, STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, counted_fields,
+                                          has_store_postings)
 from policy_search.settings import DataPaths
 from policy_search.storage.store import open_index, open_or_create_index
 
@@ -126,7 +127,7 @@ class LocalBackend:
         """The text postings of a generation (None for an index of an older shape, whose text
         fields are Whoosh's own)."""
         searcher = generation.searcher
-        if not is_current_format(searcher.schema):
+        if not has_store_postings(searcher.schema):
             return None
         reader = searcher.reader()
         segments = PostingsStore(self.paths.index_dir).segments(reader.generation()) or []
@@ -203,8 +204,9 @@ class LocalWriter:
         """Every committed document of the id replaced by this one at commit."""
         fields = dict(fields)
         counted = counted_fields(fields.pop(STORE_INPUT, {}))
+        body = fields.pop(BODY, "")
         _check_whoosh_fields(self._whoosh().schema, fields)
-        self._batch.add(fields["id"], counted)
+        self._batch.add(fields["id"], counted, body)
         self._documents[fields["id"]] = fields
         if self._batch.size >= PART_POSTINGS:
             self._parts.append(self._store.write_part(self._batch))
@@ -428,8 +430,9 @@ class LocalView:
     # --- documents ------------------------------------------------------------------------
 
     def document(self, ref: int, keep: bool = True) -> dict:
-        """The stored fields of a document."""
-        return self.arrays.stored(ref, keep=keep)
+        """The stored fields of a document, with its body."""
+        fields = self.arrays.stored(ref, keep=keep)
+        return fields if "body" in fields else {**fields, "body": self.arrays.body(ref)}
 
     def folded_body(self, ref: int, body: str | None = None) -> str:
         """The folded body of a document (cached for the generation)."""
@@ -458,7 +461,8 @@ class LocalView:
             return []
         query = wq.AndNot(wq.Or(wanted), wq.Term("id", exclude_id))
         with self._generation.reading:
-            return [hit.fields() for hit in self._generation.searcher.search(query, limit=limit)]
+            found = [hit.docnum for hit in self._generation.searcher.search(query, limit=limit)]
+        return [self.document(docnum, keep=False) for docnum in found]
 
 
 @dataclass
