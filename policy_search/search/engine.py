@@ -27,6 +27,7 @@ postings            ``CACHE_BYTES`` of arrays and ``CACHE_TERMS`` terms (dropped
 idf                 ``CACHE_TERMS`` terms
 masks               ``MASK_CACHE_ENTRIES`` masks (filters; phrase checks), ``doc_count`` bytes each
 folded texts        ``FOLDED_CACHE_CHARS`` characters, bodies and titles together
+                    (``STORE_FOLDED_CACHE_CHARS`` when the postings store keeps the bodies)
 stored fields       ``STORED_CACHE_DOCS`` documents and ``STORED_CACHE_CHARS`` characters of text
 facet values        one matrix per facet field (four), values × documents bytes: made of the
                     index, not of the queries
@@ -61,6 +62,9 @@ CACHE_BYTES = 96 * 2**20
 CACHE_TERMS = 100_000
 #: Upper bound of the folded-text cache, in characters.
 FOLDED_CACHE_CHARS = 32 * 2**20
+#: The same when the postings store keeps the folded bodies (only those read lately are kept
+#: decoded; the rest are a memory-mapped read away).
+STORE_FOLDED_CACHE_CHARS = 2 * 2**20
 #: What may stand between two words that count as side by side (a stop word, a comma): one character.
 PAIR_GAP = ".?"
 #: Upper bound of the stored-fields cache, in documents.
@@ -161,15 +165,19 @@ class Snapshot:
     def folded_body(self, docnum: int, body: str | None = None) -> str:
         """The folded text of a document's body, kept for the life of the generation (bounded).
 
-        Without ``body`` the stored fields are read only when the cache misses. When the
-        postings store keeps the bodies, it answers (memory-mapped; nothing is cached).
+        When the postings store keeps the bodies, it answers (memory-mapped, shared by every
+        process), and only the texts read lately are kept decoded (``STORE_FOLDED_CACHE_CHARS``:
+        one search reads the same few dozen several times). Else the body is read from the
+        stored fields (without ``body``, only when the cache misses) and folded.
         """
-        if self.texts is not None:
-            return self.texts.folded_body(docnum)
         found = self._folded.get(docnum)
         if found is None:
-            found = fold(self.stored(docnum).get("body", "") if body is None else body)
-            self._keep_folded(self._folded, docnum, found)
+            if self.texts is not None:
+                found = self.texts.folded_body(docnum)
+                self._keep_folded(self._folded, docnum, found, STORE_FOLDED_CACHE_CHARS)
+            else:
+                found = fold(self.stored(docnum).get("body", "") if body is None else body)
+                self._keep_folded(self._folded, docnum, found)
         return found
 
     def body(self, docnum: int) -> str:
@@ -186,9 +194,10 @@ class Snapshot:
             self._keep_folded(self._titles, docnum, found)
         return found
 
-    def _keep_folded(self, cache: dict[int, str], docnum: int, text: str) -> None:
+    def _keep_folded(self, cache: dict[int, str], docnum: int, text: str,
+                     limit: int = FOLDED_CACHE_CHARS) -> None:
         with self._lock:
-            if self._folded_chars + len(text) > FOLDED_CACHE_CHARS:
+            if self._folded_chars + len(text) > limit:
                 self._folded.clear()
                 self._titles.clear()
                 self._folded_chars = 0

@@ -236,7 +236,8 @@ class Texts:
 
     @staticmethod
     def load(folder: Path) -> "Texts":
-        return Texts(*(np.load(folder / f"{name}.npy", mmap_mode="r") for name in Texts.FILES))
+        # plain arrays over the maps: slicing a np.memmap costs several times more
+        return Texts(*(np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")) for name in Texts.FILES))
 
     def save(self, folder: Path) -> None:
         for name in Texts.FILES:
