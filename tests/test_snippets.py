@@ -2,9 +2,10 @@
 
 The loop is kept below as the reference (``reference_best_passage``: one text at a time, the
 terms' regular expression, ``re.split``, a sliding window over the matches in Python). The
-passages are compared on the real texts of ../shared/data, on the sample policies of
-corpus/, on random texts made to have many overlapping candidate matches, and on edge
-cases.
+new code finds the matches as array work, or with the regular expression where that would
+cost too much; both ways are checked (the ``way`` fixture) on the real texts of
+../shared/data, on the sample policies of corpus/, on random texts made to have many
+overlapping candidate matches, and on edge cases.
 """
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ import itertools
 import random
 import re
 
+import pytest
+
 from indexer.parsers import BULK_READERS, PARSERS
+from policy_search.search import snippets
 from policy_search.search.snippets import MAX_MATCHES, SNIPPET_CHARS, best_passage, best_passages, opening
 from policy_search.text.analysis import segment
 from policy_search.text.fold import fold
@@ -75,7 +79,24 @@ def reference_best_passages(texts: list[str], terms: list[str], length: int = SN
     return [reference_best_passage(text, terms, length, known) for text, known in zip(texts, folded)]
 
 
-# --- comparing -----------------------------------------------------------------------------------
+# --- both ways of finding the matches ---------------------------------------------------------
+
+def _no_fallback(*args):
+    raise AssertionError("the array search gave way to the regular expression")
+
+
+@pytest.fixture(params=["arrays", "regex: many comparisons", "regex: many overlaps"])
+def way(request, monkeypatch):
+    """Matches found as array work (the regular expression must not be needed), or with the
+    regular expression, reached by either of the limits of the array work."""
+    if request.param == "arrays":
+        monkeypatch.setattr(snippets, "_split_matches", _no_fallback)
+    elif request.param == "regex: many comparisons":
+        monkeypatch.setattr(snippets, "MAX_ARRAY_CHECKS", -1)
+    else:
+        monkeypatch.setattr(snippets, "MAX_OVERLAPPED", -1)
+    return request.param
+
 
 def assert_same(texts: list[str], terms: list[str], length: int = SNIPPET_CHARS) -> None:
     """The new passages equal the reference's, for the texts alone and with their folded forms."""
@@ -131,7 +152,7 @@ def _pages(texts: list[str], questions: list[str], per_page: int = 10):
             yield texts[first:first + per_page], query_terms(next(asked))
 
 
-def test_real_policies_and_laws_give_the_same_passages():
+def test_real_policies_and_laws_give_the_same_passages(way):
     texts = _ncp_texts() + _law_texts(200)
     questions = _questions(300)
     assert len(texts) >= 700 and len(questions) == 300
@@ -142,13 +163,13 @@ def test_real_policies_and_laws_give_the_same_passages():
     assert marked > len(texts)  # most pages have matches, many of them
 
 
-def test_real_texts_with_windows_of_other_lengths():
+def test_real_texts_with_windows_of_other_lengths(way):
     texts = _ncp_texts()[::7]
     for length, (page, terms) in zip(itertools.cycle([1, 8, 40, 400]), _pages(texts, _questions(60))):
         assert_same(page, terms, length)
 
 
-def test_sample_policies_give_the_same_passages():
+def test_sample_policies_give_the_same_passages(way):
     texts = _corpus_texts()
     assert len(texts) >= 30
     questions = ["企业如何申请稳岗返还？", "小微企业租金减免", "复工复产疫情防控", "社会保险费减免政策",
@@ -160,7 +181,7 @@ def test_sample_policies_give_the_same_passages():
 
 # --- texts made to have many overlapping candidates ------------------------------------------
 
-def test_random_texts_of_few_letters_give_the_same_passages():
+def test_random_texts_of_few_letters_give_the_same_passages(way):
     rng = random.Random(20260101)
     letters = "ab中稳岗𠮷\n\0"
     for _ in range(400):
@@ -173,7 +194,7 @@ def test_random_texts_of_few_letters_give_the_same_passages():
 
 # --- edge cases -----------------------------------------------------------------------------------
 
-def test_no_match_gives_the_opening():
+def test_no_match_gives_the_opening(way):
     texts = ["第一行\n第二行" * 40, ""]
     assert best_passages(texts, ["稳岗"]) == [(opening(texts[0]), []), ("", [])]
     assert_same(texts, ["稳岗"])
@@ -186,12 +207,12 @@ def test_no_terms_give_the_openings():
     assert best_passages([], ["稳岗"]) == []
 
 
-def test_one_match():
+def test_one_match(way):
     assert best_passage("前言。申请稳岗返还的条件", ["稳岗"], 20) == ("前言。申请稳岗返还的条件", [[5, 7]])
     assert_same(["前言。" * 90 + "稳岗" + "后记。" * 90], ["稳岗"])
 
 
-def test_a_match_longer_than_the_window_stays_whole():
+def test_a_match_longer_than_the_window_stays_whole(way):
     word = "policy" * 28 + "ab"  # 170 letters, the window 160
     text = f"关于长编号的通知（示例）\n编号 {word} 的说明。"
     passage, marks = best_passage(text, [word, "说明"])
@@ -199,7 +220,7 @@ def test_a_match_longer_than_the_window_stays_whole():
     assert_same([text, word, word * 2], [word, "编号", "说明"])
 
 
-def test_overlapping_terms_of_different_lengths():
+def test_overlapping_terms_of_different_lengths(way):
     text = "稳岗返还稳岗岗返还返还稳岗返" * 20
     terms = ["稳岗返还", "稳岗", "返还", "岗返", "还稳", "岗"]
     passage, marks = best_passage(text, terms, 12)
@@ -208,7 +229,7 @@ def test_overlapping_terms_of_different_lengths():
     assert_same(["aaaaaaa", "abababa"], ["aa", "aaa", "aba", "ab", "b"], 3)
 
 
-def test_characters_beyond_the_plane():
+def test_characters_beyond_the_plane(way):
     text = "𠮷野家的𠮷野家和吉野家，𠮷𠮷𠮷" * 12
     passage, marks = best_passage(text, ["𠮷野家", "𠮷", "吉野"], 16)
     assert {passage[s:e] for s, e in marks} >= {"𠮷野家", "吉野"}
@@ -216,18 +237,18 @@ def test_characters_beyond_the_plane():
     assert_same(["\uffff\U0010ffff\uffff"], ["\uffff", "\U0010ffff"], 2)
 
 
-def test_folding_finds_the_traditional_forms():
+def test_folding_finds_the_traditional_forms(way):
     text = "前言。申請穩崗返還的條件，ＡＢＣ企業"
     passage, marks = best_passage(text, ["稳岗返还", "申请", "abc"], 20)
     assert [passage[s:e] for s, e in marks] == ["申請", "穩崗返還", "ＡＢＣ"]
     assert_same([text], ["稳岗返还", "申请", "abc"], 20)
 
 
-def test_lines_become_spaces():
+def test_lines_become_spaces(way):
     assert best_passage("申请\n稳岗\n返还", ["稳岗"], 20) == ("申请 稳岗 返还", [[3, 5]])
 
 
-def test_at_most_max_matches_a_text():
+def test_at_most_max_matches_a_text(way):
     """Matches past the first MAX_MATCHES of a text are not looked at, here the denser ones."""
     many = "中" * MAX_MATCHES + "稳岗返还中"
     passage, marks = best_passage(many, ["中", "稳岗返还"])
@@ -235,7 +256,7 @@ def test_at_most_max_matches_a_text():
     assert_same([many, "稳岗" + many, many[1:]], ["中", "稳岗返还", "稳岗"])
 
 
-def test_many_first_characters():
+def test_many_first_characters(way):
     """More groups of terms than a byte numbers (the table of groups widens)."""
     terms = [chr(0x4E00 + 3 * i) + "字" for i in range(300)]
     text = "".join(terms[::-7]) + "字".join(terms[:40])
