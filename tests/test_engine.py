@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from policy_search.text.analysis import bigram_counts
 from policy_search.text.fold import fold
@@ -30,10 +31,16 @@ def _recounted(arrays) -> dict[int, dict]:
     return out
 
 
+def _one_byte(length: int) -> int:
+    """A length as Whoosh keeps it, in one byte."""
+    return byte_to_length(length_to_byte(length))
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_array_scores_are_bm25f_of_the_recounted_texts_coordinated(corpus_service, question):
     """Each store term scored by the BM25F of the engine's docstring from the texts counted
-    afresh, summed, with Whoosh's coordination of an ``Or(scale=...)``."""
+    afresh (the lengths kept in one byte as Whoosh keeps them, the average exact), summed, with
+    Whoosh's coordination of an ``Or(scale=...)``."""
     terms = [t for t in scoring_terms(parse_user_query(question)) if t[0] in STORE_FIELDS]
     with corpus_service.backend.reading() as view:
         arrays = view.arrays
@@ -47,7 +54,8 @@ def test_array_scores_are_bm25f_of_the_recounted_texts_coordinated(corpus_servic
             average = sum(c[field].length for c in counted.values()) / live
             idf = math.log(live / (len(holding) + 1)) + 1
             for docnum, tf in holding.items():
-                norm = BM25_K1 * (1 - BM25_B + BM25_B * counted[docnum][field].length / average)
+                length = _one_byte(counted[docnum][field].length)  # as Whoosh keeps a field's length
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * length / average)
                 summed[docnum] = summed.get(docnum, 0.0) + boost * idf * tf * (BM25_K1 + 1) / (tf + norm)
                 matched[docnum] = matched.get(docnum, 0) + 1
         expected = {d: (s + (matched[d] - 1) / (present - COORDINATION) ** 2) * (present - 1) / present
@@ -71,7 +79,7 @@ def test_bigram_postings_count_the_stored_texts(corpus_service, piece):
         for docnum in np.flatnonzero(arrays.live):
             stored = arrays.stored(int(docnum), keep=False)
             counts = bigram_counts(fold(f"{stored.get('title', '')}\n{arrays.body(int(docnum))}"))
-            assert arrays.lengths["bigrams"][docnum] == sum(counts.values())
+            assert arrays.lengths["bigrams"][docnum] == _one_byte(sum(counts.values()))
             if counts.get(piece):
                 expected[int(docnum)] = counts[piece]
         ids, freqs = arrays.postings("bigrams", piece)

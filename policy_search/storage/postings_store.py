@@ -41,6 +41,7 @@ the number of segments stays logarithmic and the cost of writing grows linearly.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import json
 import mmap
@@ -465,6 +466,29 @@ def merge_postings(segments: list[Segment], drop_tombstones: bool) -> _Postings:
 # --- reading one generation ------------------------------------------------------------------------
 
 
+def coarse_lengths(lengths: np.ndarray) -> np.ndarray:
+    """Each document's field length as BM25 weighs it: kept in one byte, as Whoosh keeps the
+    lengths of its fields (``whoosh.util.numeric.length_to_byte``; Lucene's norms are alike):
+    exact up to 10, then within a few per cent. The average length stays exact.
+
+    Exact lengths ranked the dev questions a little worse (``policy-search eval``: three answers a
+    place lower and one a place higher, MRR@10 0.9013 against 0.9016 with Whoosh's lengths).
+
+    >>> coarse_lengths(np.array([0, 7, 50, 1000, 20000, 10**7], np.float32)).tolist()
+    [0.0, 7.0, 52.0, 1032.0, 20289.0, 106374.0]
+    """
+    table = _byte_lengths()
+    return table[np.minimum(np.searchsorted(table, lengths, side="left"), len(table) - 1)]
+
+
+@functools.lru_cache(maxsize=1)
+def _byte_lengths() -> np.ndarray:
+    """The length each of the 256 bytes stands for (ascending)."""
+    from whoosh.util.numeric import byte_to_length
+
+    return np.array([byte_to_length(b) for b in range(256)], np.float32)
+
+
 class PostingsView:
     """The postings of one Whoosh generation, in that generation's document numbers."""
 
@@ -498,9 +522,10 @@ class PostingsView:
         self.live_count = sum(int((m >= 0).sum()) for m in self._docmaps)
         #: True when the segments keep the bodies (an index of the newest shape)
         self.has_texts = all(segment.texts is not None for segment in self.segments)
-        self.lengths = {name: np.ascontiguousarray(lengths[:, n]) for n, name in enumerate(fields)}
+        exact = {name: np.ascontiguousarray(lengths[:, n]) for n, name in enumerate(fields)}
         self.avg_length = {name: float(column.sum() / self.live_count) if self.live_count else 1.0
-                           for name, column in self.lengths.items()}
+                           for name, column in exact.items()}
+        self.lengths = {name: coarse_lengths(column) for name, column in exact.items()}
 
     def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers (ascending) and weights of a field's term, live documents only."""

@@ -10,9 +10,10 @@ its dictionary sub-words (``社会保险费`` → ``社会``, ``保险``, ``保�
 segmented without sub-words, so a word is never split into an AND of its parts.
 
 rjieba cuts as python jieba did, about nine times faster a core
-(``bench/segmenter.py`` measures both); the two differ only on Latin letters and
-digits joined by ``.`` or ``-`` (``163.com``, ``2020-02-19``), which rjieba keeps
-as one word and python jieba cut at the punctuation.
+(``bench/segmenter.py`` measures both). Left alone, the two differ only on Latin
+letters and digits joined by ``.`` or ``-`` (``163.com``, ``2020-02-19``), which
+rjieba keeps as one word; such a word is cut here as python jieba cuts it
+(:func:`jieba_ascii_pieces`), so the two agree.
 """
 from __future__ import annotations
 
@@ -113,12 +114,44 @@ def _make_segmenter() -> Segmenter:
     import rjieba
 
     add_policy_terms(rjieba)
+    tokenize = functools.partial(rjieba.tokenize, mode="default", hmm=True)
     # jieba drops a word added with frequency 0 from its dictionary; jieba-rs keeps it
     # (never chosen by the cut, but still a word to has_word): leave it out of sub-words too.
     dropped = frozenset(word for word, freq in policy_terms() if freq == 0)
     has_word = _leaving_out(dropped, rjieba.has_word) if dropped else rjieba.has_word
-    return Segmenter(tokenize=functools.partial(rjieba.tokenize, mode="default", hmm=True),
+    return Segmenter(tokenize=lambda text: _cut_joined_ascii(tokenize(text)),
                      has_word=has_word, cut=functools.partial(rjieba.cut, hmm=True))
+
+
+#: How python jieba cuts a run of Latin letters and digits with ``.`` or ``-`` in it: letters
+#: and digits together (a number keeping its decimal part and a percent sign), any other
+#: character alone.
+_JIEBA_ASCII_PIECE = re.compile(r"[a-zA-Z0-9]+(?:\.\d+)?%?|.", re.S)
+
+
+def is_joined_ascii(word: str) -> bool:
+    """True for a word rjieba keeps whole and python jieba cuts: ASCII letters or digits joined
+    by ``.`` or ``-``."""
+    return len(word) > 1 and ("-" in word or "." in word) and word.isascii() and is_word(word)
+
+
+def jieba_ascii_pieces(word: str) -> list[tuple[str, int]]:
+    """The pieces python jieba cuts a joined ASCII word into, with their offsets.
+
+    >>> jieba_ascii_pieces("COVID-19"), jieba_ascii_pieces("v2.0.1")
+    ([('COVID', 0), ('-', 5), ('19', 6)], [('v2.0', 0), ('.', 4), ('1', 5)])
+    """
+    return [(found.group(), found.start()) for found in _JIEBA_ASCII_PIECE.finditer(word)]
+
+
+def _cut_joined_ascii(words: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
+    """rjieba's ``(word, start, end)`` with each joined ASCII word cut as python jieba cuts it."""
+    for word, start, end in words:
+        if is_joined_ascii(word):
+            for piece, offset in jieba_ascii_pieces(word):
+                yield piece, start + offset, start + offset + len(piece)
+        else:
+            yield word, start, end
 
 
 def _leaving_out(dropped: frozenset[str], has_word: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -344,6 +377,10 @@ def index_term_counts(text: str) -> tuple[dict[str, float], int]:
             words.update(words_segmenter.cut(piece))
         except UnicodeEncodeError:
             words.update(words_segmenter.cut(_SURROGATES.sub("\ufffd", piece)))
+    for word in [w for w in words if is_joined_ascii(w)]:  # as the segmenter's tokenize cuts them
+        n = words.pop(word)
+        for piece, _ in jieba_ascii_pieces(word):
+            words[piece] += n
     weights: dict[str, float] = {}
     length = 0
     for word, n in words.items():
