@@ -74,7 +74,8 @@ def python_jieba() -> analysis.Segmenter:
     analysis.add_policy_terms(tokenizer)
     freq = tokenizer.FREQ   # also holds every prefix of a word, with frequency 0
     return analysis.Segmenter(tokenize=lambda text: tokenizer.tokenize(text, HMM=True),
-                              has_word=lambda word: bool(freq.get(word)))
+                              has_word=lambda word: bool(freq.get(word)),
+                              cut=lambda text: tokenizer.lcut(text, HMM=True))
 
 
 LOADERS = {"python jieba": python_jieba, "rjieba": analysis.segmenter, "none": lambda: None}

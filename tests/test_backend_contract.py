@@ -203,14 +203,16 @@ EXPECTED = [
         "facets": WHOLE_CORPUS_FACETS,
     }),
     ('国办发〔2020〕6号', {}, {
-        "top": ['pbfng3t77d', '56j3zticjc', 'rdbxmxngp3', 'k5v2nplwpc', '7moom3ojx3', 'cq4gkbq4rw',
-                 'cfdnbyj3ef', 'uprrajheay', 'qtxm6ta5z6', '75l7e6pkqt'],
+        # 6th and 7th: 18.6687 and 18.6648, swapped when field lengths went to one byte as in Whoosh
+        "top": ['pbfng3t77d', '56j3zticjc', 'rdbxmxngp3', 'k5v2nplwpc', '7moom3ojx3', 'cfdnbyj3ef',
+                 'cq4gkbq4rw', 'uprrajheay', 'qtxm6ta5z6', '75l7e6pkqt'],
         "total": 30,
         "facets": WHOLE_CORPUS_FACETS,
     }),
     ('国办发[2020]6号', {}, {
-        "top": ['pbfng3t77d', '56j3zticjc', 'rdbxmxngp3', 'k5v2nplwpc', '7moom3ojx3', 'cq4gkbq4rw',
-                 'cfdnbyj3ef', 'uprrajheay', 'qtxm6ta5z6', '75l7e6pkqt'],
+        # 6th and 7th: 18.6687 and 18.6648, swapped when field lengths went to one byte as in Whoosh
+        "top": ['pbfng3t77d', '56j3zticjc', 'rdbxmxngp3', 'k5v2nplwpc', '7moom3ojx3', 'cfdnbyj3ef',
+                 'cq4gkbq4rw', 'uprrajheay', 'qtxm6ta5z6', '75l7e6pkqt'],
         "total": 30,
         "facets": WHOLE_CORPUS_FACETS,
     }),

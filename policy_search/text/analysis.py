@@ -11,7 +11,7 @@ segmented without sub-words, so a word is never split into an AND of its parts.
 
 rjieba cuts as python jieba did, about nine times faster a core
 (``bench/segmenter.py`` measures both). Left alone, the two differ only on Latin
-letters and digits joined by ``.`` or ``-`` (``163.com``, ``2020-02-19``), which
+letters and digits joined by ``.``, ``-`` or ``_`` (``163.com``, ``2020-02-19``), which
 rjieba keeps as one word; such a word is cut here as python jieba cuts it
 (:func:`jieba_ascii_pieces`), so the two agree.
 """
@@ -123,7 +123,7 @@ def _make_segmenter() -> Segmenter:
                      has_word=has_word, cut=functools.partial(rjieba.cut, hmm=True))
 
 
-#: How python jieba cuts a run of Latin letters and digits with ``.`` or ``-`` in it: letters
+#: How python jieba cuts a run of Latin letters and digits with ``.``, ``-`` or ``_`` in it: letters
 #: and digits together (a number keeping its decimal part and a percent sign), any other
 #: character alone.
 _JIEBA_ASCII_PIECE = re.compile(r"[a-zA-Z0-9]+(?:\.\d+)?%?|.", re.S)
@@ -131,8 +131,9 @@ _JIEBA_ASCII_PIECE = re.compile(r"[a-zA-Z0-9]+(?:\.\d+)?%?|.", re.S)
 
 def is_joined_ascii(word: str) -> bool:
     """True for a word rjieba keeps whole and python jieba cuts: ASCII letters or digits joined
-    by ``.`` or ``-``."""
-    return len(word) > 1 and ("-" in word or "." in word) and word.isascii() and is_word(word)
+    by ``.``, ``-`` or ``_``."""
+    return (len(word) > 1 and ("-" in word or "." in word or "_" in word) and word.isascii()
+            and is_word(word))
 
 
 def jieba_ascii_pieces(word: str) -> list[tuple[str, int]]:
