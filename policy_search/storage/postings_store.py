@@ -219,11 +219,6 @@ class Texts:
     FILES = ("body", "body_starts", "folded", "folded_starts")
 
     @staticmethod
-    def of(bodies: list[str]) -> "Texts":
-        """The texts of these bodies (folded here)."""
-        return Texts.joined([(utf16(body), utf16(fold(body))) for body in bodies])
-
-    @staticmethod
     def joined(units: list[tuple[np.ndarray, np.ndarray]]) -> "Texts":
         """Texts from each document's (body, folded) code units, in order."""
         def laid_end_to_end(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -442,8 +437,12 @@ def merge_postings(segments: list[Segment], drop_tombstones: bool) -> _Postings:
         renumber[mask] = np.arange(first_doc, first_doc + int(mask.sum()))
         first_doc += int(mask.sum())
         ids += [i for i, kept in zip(segment.ids, mask) if kept]
+        kept = np.flatnonzero(mask).tolist()
         if segment.texts is not None:
-            texts += [segment.texts.units(local) for local in np.flatnonzero(mask).tolist()]
+            texts += [segment.texts.units(local) for local in kept]
+        else:  # a segment of the shape before the bodies (not merged with newer ones: the next
+            # writer rebuilds such an index); its documents keep their places, without a body
+            texts += [(np.zeros(0, np.uint16), np.zeros(0, np.uint16))] * len(kept)
         lengths.append(np.asarray(segment.lengths)[mask])
         segment_ids = np.fromiter(map(vocabulary.setdefault, segment.terms.all(), numbers), np.int64,
                                   len(segment.terms))
