@@ -12,8 +12,9 @@ indexed documents and answers, over one consistent state of the index (a *view*)
 * a writer: upsert, delete, commit (returning the new generation), cancel;
 * the set of indexed ids of the last commit (recovery, ``links check``).
 
-``local`` (Whoosh on disk, scored with the arrays of :mod:`engine`) is the one backend
-today; :func:`open_backend` picks one by name from :data:`BACKENDS` (by default the one
+``local`` (Whoosh on disk, scored with the arrays of :mod:`engine`) is the default;
+``opensearch`` (:mod:`backends.opensearch`) runs the same service on a cluster.
+:func:`open_backend` picks one by name from :data:`BACKENDS` (by default the one
 ``$POLICY_SEARCH_BACKEND`` names, else ``local``).
 ``tests/test_backend_contract.py`` pins what every backend must answer.
 """
@@ -170,8 +171,13 @@ def _local(paths, create: bool = False) -> SearchBackend:
     return LocalBackend(paths, create=create)
 
 
+def _opensearch(paths, create: bool = False) -> SearchBackend:
+    from policy_search.storage.backends.opensearch import OpenSearchBackend
+    return OpenSearchBackend(paths, create=create)
+
+
 #: Backends by name: each opens the backend of a data directory's paths.
-BACKENDS: dict[str, Callable[..., SearchBackend]] = {"local": _local}
+BACKENDS: dict[str, Callable[..., SearchBackend]] = {"local": _local, "opensearch": _opensearch}
 #: The environment variable naming the backend the service and the writer open by default.
 ENV = "POLICY_SEARCH_BACKEND"
 DEFAULT_KIND = "local"
