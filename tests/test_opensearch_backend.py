@@ -6,6 +6,7 @@ tests are skipped with the reason. Each test writes to an index of its own name.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -49,11 +50,15 @@ def opensearch_url(tmp_path_factory) -> str:
 @pytest.fixture
 def cluster_env(opensearch_url, monkeypatch) -> dict[str, str]:
     """The environment that points the service and the CLI at an index of this test's own."""
-    env = {ENV: "opensearch", opensearch.URL_ENV: opensearch_url,
-           opensearch.PREFIX_ENV: f"test-{secrets.token_hex(4)}"}
+    prefix = f"test-{secrets.token_hex(4)}"
+    env = {ENV: "opensearch", opensearch.URL_ENV: opensearch_url, opensearch.PREFIX_ENV: prefix}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return env
+    yield env
+    from opensearchpy import OpenSearch
+    client = OpenSearch(opensearch.node_urls(opensearch_url))
+    client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)  # the builds and the meta index
+    client.close()
 
 
 def _ingest(data_dir: Path, env: dict, *paths: str) -> subprocess.CompletedProcess:
@@ -132,3 +137,34 @@ def test_a_cluster_that_cannot_be_reached_is_one_line_with_a_hint(tmp_path):
                           text=True, cwd=REPO, env=env, timeout=120)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "cannot reach OpenSearch" in done.stderr and opensearch.URL_ENV in done.stderr
+
+
+def test_three_nodes_answer_the_same_totals_after_one_is_killed(tmp_path, opensearch_url):
+    """3 primaries and 1 replica on 3 nodes: SIGKILL one node, every query answers the same."""
+    state = {**os.environ, "OPENSEARCH_CLUSTER_DIR": str(tmp_path / "cluster")}
+    started = subprocess.run([str(CLUSTER), "start", "3"], capture_output=True, text=True, env=state, timeout=900)
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        env = {ENV: "opensearch", opensearch.URL_ENV: ",".join(started.stdout.split()),
+               opensearch.PREFIX_ENV: "failover", opensearch.SHARDS_ENV: "3", opensearch.REPLICAS_ENV: "1"}
+        data_dir = tmp_path / "var"
+        assert _ingest(data_dir, env, str(REPO / "corpus")).returncode == 0
+        before = _totals(data_dir, env)
+        killed = subprocess.run([str(CLUSTER), "stop", "--kill", "2"], capture_output=True, env=state, timeout=120)
+        assert killed.returncode == 0
+        assert _totals(data_dir, env) == before and sum(before) > 0
+    finally:
+        subprocess.run([str(CLUSTER), "stop"], capture_output=True, env=state, timeout=120)
+
+
+def _totals(data_dir: Path, env: dict) -> list[int]:
+    """The total of each recorded query, asked in a process of its own through the CLI."""
+    out = []
+    for query, options, _ in EXPECTED:
+        if options:
+            continue
+        done = subprocess.run([*CLI, "--data-dir", str(data_dir), "search", "--json", "--", query], capture_output=True,
+                              text=True, cwd=REPO, env={**os.environ, **env}, timeout=120)
+        assert done.returncode == 0, done.stderr
+        out.append(json.loads(done.stdout)["total"])
+    return out

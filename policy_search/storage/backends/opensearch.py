@@ -32,7 +32,7 @@ from typing import Iterator
 
 import numpy as np
 
-from policy_search.errors import ConfigurationError
+from policy_search.errors import ConfigurationError, IndexMissingError
 from policy_search.models import ALL_INDUSTRIES, LEVELS
 from policy_search.search.engine import PAIR_GAP, side_by_side_in
 from policy_search.search.facets import FACET_FIELDS
@@ -47,12 +47,21 @@ URL_ENV = "POLICY_SEARCH_OPENSEARCH_URL"
 #: The environment variable with the index name (alias) prefix.
 PREFIX_ENV = "POLICY_SEARCH_OPENSEARCH_INDEX"
 DEFAULT_PREFIX = "policy-search"
+#: Primary shards and replicas of a new build (default 1 and 0: one node).
+SHARDS_ENV = "POLICY_SEARCH_OPENSEARCH_SHARDS"
+REPLICAS_ENV = "POLICY_SEARCH_OPENSEARCH_REPLICAS"
 #: BM25 as the local backend weighs it.
 BM25_K1, BM25_B = 0.8, 0.75
 #: Coordination is applied to this many of OpenSearch's best documents.
 RESCORE_DEPTH = 100
 #: Query words side by side are looked for in this many of the best texts (as locally).
 PAIR_DEPTH = 30
+#: What a search returns of each document: the display fields, not the texts (read for the
+#: best documents only, with one ``mget``).
+LIGHT_SOURCE = {"includes": ["shown"], "excludes": ["shown.body", "shown.folded_body", "shown.folded_title"]}
+#: A commit's writes go in bulk requests of at most this many bytes and documents.
+BULK_BYTES = 16 * 2**20
+BULK_DOCS = 500
 #: At most this many documents holding a phrase's words are checked for the phrase itself.
 PHRASE_CANDIDATES = 10_000
 #: Fields kept for display (returned as the local backend's stored fields are).
@@ -155,14 +164,19 @@ class OpenSearchBackend:
         except Exception as error:  # noqa: BLE001 - any transport failure: one clear message
             raise ConfigurationError(f"cannot reach OpenSearch at {', '.join(self.urls)}: {error}",
                                      hint=f"start the cluster, or check {URL_ENV}") from None
-        if not exists and create:
+        if not exists:
+            if not create:
+                raise IndexMissingError(f"no index {self.alias!r} on the OpenSearch cluster at {self.urls[0]}",
+                                        hint="ingest into it first (policy-search ingest FOLDER with the same "
+                                             f"{URL_ENV} and {PREFIX_ENV})")
             self._create_build(set_alias=True)
 
     # --- builds and the generation ------------------------------------------------------------
 
     def _create_build(self, set_alias: bool) -> str:
         name = f"{self.alias}-{time.time_ns()}"
-        self.client.indices.create(index=name, body=index_body())
+        self.client.indices.create(index=name, body=index_body(
+            int(os.environ.get(SHARDS_ENV, 1)), int(os.environ.get(REPLICAS_ENV, 0))))
         if set_alias:
             self.client.indices.put_alias(index=name, name=self.alias)
             self._set_generation(self.generation())
@@ -231,20 +245,21 @@ class OpenSearchWriter:
         backend = self._backend
         if not self._actions:
             return backend.generation()
+        from opensearchpy import helpers
+
         version = time.time_ns() // 1000
-        lines: list[dict] = []
-        for policy_id, (action, doc) in self._actions.items():
-            meta = {"_index": backend.alias, "_id": policy_id, "version": version, "version_type": "external"}
-            lines.append({action: meta})
-            if doc is not None:
-                lines.append(doc)
-        answer = backend.client.bulk(body=lines, refresh=True)
-        failed = [item for item in answer.get("items", [])
-                  for result in item.values()
-                  if result.get("status", 200) >= 300 and result.get("status") not in (404, 409)]
+        actions = [{"_op_type": action, "_index": backend.alias, "_id": policy_id, "version": version,
+                    "version_type": "external", **({"_source": doc} if doc is not None else {})}
+                   for policy_id, (action, doc) in self._actions.items()]
+        # in requests of at most BULK_BYTES (a cluster refuses a request over 100 MB by default)
+        _, errors = helpers.bulk(backend.client, actions, max_chunk_bytes=BULK_BYTES, chunk_size=BULK_DOCS,
+                                 raise_on_error=False, raise_on_exception=False)
+        failed = [item for item in errors for result in item.values()
+                  if result.get("status") not in (404, 409)]  # absent, or a newer version there
         if failed:
-            raise RuntimeError(f"OpenSearch refused {len(failed)} of {len(self._actions)} writes: "
+            raise RuntimeError(f"OpenSearch refused {len(failed)} of {len(actions)} writes: "
                                f"{json.dumps(failed[0], ensure_ascii=False)[:300]}")
+        backend.client.indices.refresh(index=backend.alias)
         generation = backend.generation() + 1
         backend._set_generation(generation)
         self._actions = {}
@@ -262,6 +277,7 @@ class OpenSearchView:
         self._client = backend.client
         self.generation = backend.generation()
         self._docs: list[dict] = []          # what a reference stands for: the shown fields
+        self._ids: list[str] = []
         self._refs: dict[str, int] = {}
         self._idf: dict[tuple[str, str], float] = {}
         self._count: int | None = None
@@ -271,7 +287,21 @@ class OpenSearchView:
         if found is None:
             found = self._refs[hit["_id"]] = len(self._docs)
             self._docs.append(hit["_source"]["shown"])
+            self._ids.append(hit["_id"])
         return found
+
+    def _read_texts(self, refs: list[int]) -> None:
+        """Fill in the bodies of documents found without them (one request for all)."""
+        missing = [ref for ref in dict.fromkeys(refs) if "folded_body" not in self._docs[ref]]
+        if not missing:
+            return
+        found = self._client.mget(index=self._backend.alias, body={"ids": [self._ids[r] for r in missing]},
+                                  _source_includes=["shown"])
+        for ref, doc in zip(missing, found["docs"]):
+            if doc.get("found"):
+                self._docs[ref] = doc["_source"]["shown"]
+            else:  # removed since it was found: nothing to show of it
+                self._docs[ref] = {**self._docs[ref], "body": "", "folded_body": "", "folded_title": ""}
 
     def _search(self, body: dict) -> dict:
         return self._client.search(index=self._backend.alias, body=body)
@@ -289,7 +319,7 @@ class OpenSearchView:
             allowed = self._phrase_ids(request.phrases, request.filters, request.excluded)
             query["bool"]["filter"] = query["bool"]["filter"] + [{"ids": {"values": allowed}}]
         depth = max(request.count, RESCORE_DEPTH)
-        body = {"size": depth, "query": query, "track_total_hits": True, "_source": ["shown"]}
+        body = {"size": depth, "query": query, "track_total_hits": True, "_source": LIGHT_SOURCE}
         if request.facets:
             body["aggs"] = _facet_aggregations()
         answer = self._search(body)
@@ -302,13 +332,26 @@ class OpenSearchView:
                                       request.coordination, hits)
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         top = scored[:request.count]
+        self._read_texts([ref for _, ref in top])
         return RankedResult(refs=[ref for _, ref in top], scores=[score for score, _ in top],
                             total=int(answer["hits"]["total"]["value"]),
                             facets=_facet_counts(answer.get("aggregations", {})) if request.facets else {})
 
     def _present(self, terms: list[tuple[str, str, float]]) -> int:
         """How many of the terms some document holds (the leaves coordination counts)."""
+        self._fetch_dfs([(field, text) for field, text, _ in terms])
         return sum(1 for field, text, _ in terms if self._df(field, text))
+
+    def _fetch_dfs(self, keys: list[tuple[str, str]]) -> None:
+        """The document frequencies of several terms in one request (a filters aggregation)."""
+        wanted = list(dict.fromkeys(k for k in keys if k not in self._idf))
+        if not wanted:
+            return
+        filters = {str(n): {"term": {field: text}} for n, (field, text) in enumerate(wanted)}
+        answer = self._search({"size": 0, "aggs": {"df": {"filters": {"filters": filters}}}})
+        buckets = answer["aggregations"]["df"]["buckets"]
+        for n, key in enumerate(wanted):
+            self._idf[key] = float(buckets[str(n)]["doc_count"])
 
     @staticmethod
     def _coordinated(score: float, matched: int, total: int, scale: float) -> float:
@@ -320,6 +363,7 @@ class OpenSearchView:
     def _with_pairs(self, scored, pairs, weight, present, scale, hits) -> list[tuple[float, int]]:
         """The bonus of query words side by side in the best texts' folded bodies."""
         best = sorted(scored, key=lambda pair: -pair[0])[:PAIR_DEPTH]
+        self._read_texts([ref for _, ref in best])
         texts = [self._docs[ref]["folded_body"] for _, ref in best]
         places = side_by_side_in(texts, pairs)
         bonus = {ref: 0.0 for _, ref in best}
@@ -366,7 +410,7 @@ class OpenSearchView:
         size = 10_000 if request.count is None else request.count
         body = {"from": request.start, "size": size, "query": {"bool": clauses}, "track_total_hits": True,
                 "sort": [{"written_date": {"order": "desc", "missing": "_last"}}, {"seq": "desc"}],
-                "_source": ["shown"]}
+                "_source": LIGHT_SOURCE}
         if request.facets:
             body["aggs"] = _facet_aggregations()
         answer = self._search(body)
@@ -380,10 +424,11 @@ class OpenSearchView:
     # --- documents and statistics ------------------------------------------------------------
 
     def document(self, ref: int, keep: bool = True) -> dict:
-        shown = self._docs[ref]
-        return {k: v for k, v in shown.items() if not k.startswith("folded_")}
+        self._read_texts([ref])
+        return {k: v for k, v in self._docs[ref].items() if not k.startswith("folded_")}
 
     def folded_body(self, ref: int, body: str | None = None) -> str:
+        self._read_texts([ref])
         return self._docs[ref]["folded_body"]
 
     def _df(self, field: str, text: str) -> int:
@@ -411,7 +456,7 @@ class OpenSearchView:
         should += [{"term": {"topics": t}} for t in topics]
         if not should:
             return []
-        body = {"size": limit, "_source": ["shown"],
+        body = {"size": limit, "_source": LIGHT_SOURCE,
                 "query": {"bool": {"should": should, "minimum_should_match": 1,
                                    "must_not": [{"ids": {"values": [exclude_id]}}]}}}
         return [self.document(self._ref(hit)) for hit in self._search(body)["hits"]["hits"]]
