@@ -30,8 +30,6 @@ import re
 import time
 from typing import Iterator
 
-import numpy as np
-
 from policy_search.errors import ConfigurationError, IndexMissingError
 from policy_search.models import ALL_INDUSTRIES, LEVELS
 from policy_search.search.engine import PAIR_GAP, side_by_side_in
