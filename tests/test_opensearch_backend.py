@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from policy_search.search.service import SearchService
-from policy_search.storage.backend import ENV, open_backend
+from policy_search.storage.backend import ENV, ListRequest, open_backend
 from policy_search.storage.backends import opensearch
 from policy_search.settings import DataPaths
 
@@ -128,6 +128,31 @@ def test_writes_delete_and_count_generations(tmp_path, cluster_env):
     assert backend.indexed_ids() == ids - {gone}
     with backend.reading() as view:
         assert not view.has_id(gone) and view.doc_count() == 1
+    backend.close()
+
+
+def test_a_replayed_older_write_does_not_bring_back_an_older_version(tmp_path, cluster_env):
+    """Writes carry the catalog record's version: an older one arriving late is refused."""
+    from policy_search.models import Policy
+    from policy_search.storage.schema import VERSION, policy_to_fields
+    from policy_search.storage.writer import PolicyWriter
+
+    data_dir = tmp_path / "var"
+    old = Policy(id="p1", title="旧的通知", text="旧版本的稳岗返还。")
+    new = Policy(id="p1", title="新的通知", text="新版本的稳岗返还。")
+    with PolicyWriter(data_dir) as writer:
+        writer.put(old)
+        writer.commit()
+    with PolicyWriter(data_dir) as writer:
+        writer.put(new)
+        writer.commit()
+    backend = open_backend(DataPaths(data_dir), "opensearch")
+    stale = backend.writer()
+    stale.upsert({**policy_to_fields(old), VERSION: 1})  # what a replay of the first batch would send
+    stale.commit()
+    with backend.reading() as view:
+        found = view.listed(ListRequest())
+        assert [view.document(ref)["title"] for ref in found.refs] == ["新的通知"]
     backend.close()
 
 

@@ -29,6 +29,15 @@ STORE_FIELDS = (*TEXT_FIELDS, BIGRAM_FIELD)
 STORE_INPUT = "_postings"
 #: The key of :func:`policy_to_fields` holding the body text, which the postings store keeps.
 BODY = "_body"
+#: The key the writer adds to a policy's fields: the version of its catalog record (microseconds
+#: of its last change), which a backend with external versions writes with (a replayed older
+#: write then cannot win).
+VERSION = "_version"
+
+
+def catalog_version(updated_at: float) -> int:
+    """A catalog record's change time as a version number."""
+    return int(round(updated_at * 1_000_000))
 
 
 def build_schema() -> Schema:

@@ -24,7 +24,7 @@ from policy_search.storage.backend import BackendWriter, SearchBackend, open_bac
 from policy_search.storage.catalog import Catalog
 from policy_search.errors import DocumentError, IndexLockedError
 from policy_search.models import MAX_TEXT_CHARS, Policy
-from policy_search.storage.schema import policy_to_fields
+from policy_search.storage.schema import VERSION, catalog_version, policy_to_fields
 from policy_search.settings import DataPaths
 
 #: How long a second writer waits for the first before giving up.
@@ -125,9 +125,15 @@ class PolicyWriter:
         action = self.catalog.put_policy(policy)
         if status and status["status"] != "active":
             action = "updated"
-        self._index_writer().upsert(fields if fields is not None else policy_to_fields(policy))
+        self._index_writer().upsert(self._versioned(policy, fields))
         self._touched.append(policy.id)
         return action
+
+    def _versioned(self, policy: Policy, fields: dict | None = None) -> dict:
+        """The policy's index fields with the version of its catalog record."""
+        fields = dict(fields if fields is not None else policy_to_fields(policy))
+        fields[VERSION] = catalog_version(self.catalog.policy_status(policy.id)["updated_at"])
+        return fields
 
     def remove(self, policy_id: str, replaced_by: str | None = None) -> None:
         """Take a policy out of search; the catalog keeps it, marked removed."""
@@ -211,7 +217,7 @@ class PolicyWriter:
             policy = self.catalog.get_policy(policy_id)
             problem = unindexable_reason(policy) if policy is not None else "its catalog record is missing"
             if problem is None:
-                writer.upsert(policy_to_fields(policy))
+                writer.upsert(self._versioned(policy))
         except Exception as exc:  # any failure of this one record must not block every later writer
             raise _Unindexable(policy_id, f"could not be indexed ({type(exc).__name__}: {exc})") from exc
         if problem is not None:

@@ -36,7 +36,7 @@ from policy_search.search.engine import PAIR_GAP, side_by_side_in
 from policy_search.search.facets import FACET_FIELDS
 from policy_search.search.filters import Filters
 from policy_search.storage.backend import ListRequest, RankedRequest, RankedResult
-from policy_search.storage.schema import BODY, STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, counted_fields
+from policy_search.storage.schema import BODY, STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, VERSION, counted_fields
 from policy_search.text import divisions
 from policy_search.text.fold import fold
 
@@ -226,18 +226,22 @@ class OpenSearchBackend:
 
 
 class OpenSearchWriter:
-    """Bulk writes with external versions (a replayed older batch cannot win), made visible
-    by a refresh and a new generation at :meth:`commit`."""
+    """Bulk writes with external versions: a document carries its catalog record's version, so
+    a replayed older write is refused (409, taken as "a newer one is there"); made visible by a
+    refresh and a new generation at :meth:`commit`."""
 
     def __init__(self, backend: OpenSearchBackend):
         self._backend = backend
-        self._actions: dict[str, tuple[str, dict | None]] = {}
+        self._actions: dict[str, tuple[str, dict | None, int]] = {}
 
     def upsert(self, fields: dict) -> None:
-        self._actions[fields["id"]] = ("index", document_of(fields, time.time_ns()))
+        """Stage a document, versioned by its catalog record (``schema.VERSION``) when the writer
+        gave one, else by the clock."""
+        version = fields.get(VERSION) or time.time_ns() // 1000
+        self._actions[fields["id"]] = ("index", document_of(fields, time.time_ns()), version)
 
     def delete(self, policy_id: str) -> None:
-        self._actions[policy_id] = ("delete", None)
+        self._actions[policy_id] = ("delete", None, time.time_ns() // 1000)
 
     def commit(self) -> int:
         backend = self._backend
@@ -245,10 +249,9 @@ class OpenSearchWriter:
             return backend.generation()
         from opensearchpy import helpers
 
-        version = time.time_ns() // 1000
         actions = [{"_op_type": action, "_index": backend.alias, "_id": policy_id, "version": version,
                     "version_type": "external", **({"_source": doc} if doc is not None else {})}
-                   for policy_id, (action, doc) in self._actions.items()]
+                   for policy_id, (action, doc, version) in self._actions.items()]
         # in requests of at most BULK_BYTES (a cluster refuses a request over 100 MB by default)
         _, errors = helpers.bulk(backend.client, actions, max_chunk_bytes=BULK_BYTES, chunk_size=BULK_DOCS,
                                  raise_on_error=False, raise_on_exception=False)
