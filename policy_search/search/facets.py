@@ -18,6 +18,16 @@ from policy_search.models import ALL_INDUSTRIES
 FACET_FIELDS = {"level": "level", "topic": "topics", "industry": "industries", "region": "region_keys"}
 
 
+def is_shown(name: str, value: str) -> bool:
+    """True for a facet value a count is given for: not empty, and a region only as its 6-digit
+    code (``region_keys`` also holds names and the codes of the regions above).
+
+    >>> is_shown("region", "370404"), is_shown("region", "山东省"), is_shown("level", "")
+    (True, False, False)
+    """
+    return bool(value) and (name != "region" or (value.isdigit() and len(value) == 6))
+
+
 def facet_counts(arrays, matched: np.ndarray) -> dict[str, dict[str, int]]:
     """Counts per facet value over the ``matched`` documents, largest first, zeros left out."""
     return {name: _counts(facet_pairs(arrays, name, field), matched)
@@ -64,7 +74,7 @@ def facet_pairs(arrays, name: str, field: str) -> FacetPairs:
     found = arrays.cached_mask(key)
     if found is None:
         values, matrix = arrays.value_masks(field)
-        shown = [bool(v) and (name != "region" or (v.isdigit() and len(v) == 6)) for v in values]
+        shown = [is_shown(name, v) for v in values]
         rank = np.argsort(np.argsort(np.array(values, dtype=object), kind="stable"))
         found = FacetPairs(np.array(values, dtype=object), np.array(shown, bool), rank,
                            *np.nonzero(matrix))

@@ -224,7 +224,7 @@ class Texts:
         def laid_end_to_end(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
             starts = np.zeros(len(parts) + 1, np.int64)
             np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)), out=starts[1:])
-            return (np.concatenate(parts) if parts else np.zeros(0, np.uint16)).astype(np.uint16), starts
+            return (np.concatenate(parts) if parts else np.zeros(0, np.uint16)).astype(np.uint16, copy=False), starts
 
         body, body_starts = laid_end_to_end([b for b, _ in units])
         folded, folded_starts = laid_end_to_end([f for _, f in units])

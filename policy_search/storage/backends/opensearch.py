@@ -11,7 +11,9 @@ OpenSearch has no equivalent for is done here on what it returns:
 * coordination (how many of the query's terms a document matched) from named queries, on
   the best ``RESCORE_DEPTH`` documents;
 * the bonus of query words side by side, read off the folded bodies of the best
-  ``PAIR_DEPTH`` documents (:func:`engine.side_by_side_in`, as locally);
+  ``PAIR_DEPTH`` documents (:func:`engine.side_by_side_in`, as locally); each pair adds its
+  words' idf (not their per-document BM25 scores, which the cluster returns only with an
+  explain per hit), after coordination rather than before it as locally;
 * quoted phrases: the documents holding every word are asked of the cluster, and each is
   checked against the phrase in its folded title and body (at most ``PHRASE_CANDIDATES``).
 
@@ -23,6 +25,7 @@ counter kept by the writer, not a commit point.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import math
 import os
@@ -30,10 +33,10 @@ import re
 import time
 from typing import Iterator
 
-from policy_search.errors import ConfigurationError, IndexMissingError
+from policy_search.errors import ConfigurationError, IndexMissingError, QueryError
 from policy_search.models import ALL_INDUSTRIES, LEVELS
 from policy_search.search.engine import PAIR_GAP, side_by_side_in
-from policy_search.search.facets import FACET_FIELDS
+from policy_search.search.facets import FACET_FIELDS, is_shown
 from policy_search.search.filters import Filters
 from policy_search.storage.backend import ListRequest, RankedRequest, RankedResult
 from policy_search.storage.schema import BODY, STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, VERSION, counted_fields
@@ -118,9 +121,6 @@ def document_of(fields: dict, seq: int) -> dict:
 def filter_clauses(filters: Filters, today=None) -> list[dict]:
     """The filters as OpenSearch ``bool.filter`` clauses (what :func:`filters.build_filter` is
     for Whoosh)."""
-    import datetime
-
-    from policy_search.errors import QueryError
     clauses: list[dict] = []
     if filters.level:
         if filters.level not in LEVELS:
@@ -483,8 +483,6 @@ def _facet_counts(aggregations: dict) -> dict[str, dict[str, int]]:
             everyone = counts[ALL_INDUSTRIES]
             counts = {b["key"]: int(b["doc_count"]) + everyone - int(b["everyone"]["doc_count"])
                       if b["key"] != ALL_INDUSTRIES else everyone for b in buckets}
-        if name == "region":
-            counts = {k: v for k, v in counts.items() if k.isdigit() and len(k) == 6}
-        counts = {k: v for k, v in counts.items() if k and v > 0}
+        counts = {k: v for k, v in counts.items() if is_shown(name, k) and v > 0}
         out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return out
