@@ -16,7 +16,8 @@ import click
 from policy_search.errors import PolicyNotFoundError, PolicySearchError
 from policy_search.models import LEVEL_NAMES_ZH, LEVELS
 from policy_search.search.service import SORTS, open_service
-from policy_search.settings import resolve_data_dir
+from policy_search.settings import resolve_data_dir, setting_env
+from policy_search.storage.backend import BACKENDS
 
 
 class FriendlyGroup(click.Group):
@@ -81,10 +82,21 @@ def _emit_json(data) -> None:
 @click.group(cls=FriendlyGroup)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Where the index and catalog live [env POLICY_SEARCH_DATA_DIR; default ./var].")
+@click.option("--backend", type=click.Choice(sorted(BACKENDS)), default=None,
+              help="Where the index lives: local (in the data directory) or opensearch "
+                   "[env POLICY_SEARCH_BACKEND; default local].")
+@click.option("--opensearch-url", default=None, metavar="URLS",
+              help="OpenSearch node URLs, comma-separated, for --backend opensearch "
+                   "[env POLICY_SEARCH_OPENSEARCH_URL].")
 @click.version_option(package_name="policy-search")
 @click.pass_context
-def main(ctx, data_dir):
+def main(ctx, data_dir, backend, opensearch_url):
     """Search Chinese government policy documents: ingest files, then search them."""
+    # as settings in the environment, so that every process of the command (ingest workers,
+    # the web server's processes) opens the same backend
+    for name, value in (("backend", backend), ("opensearch_url", opensearch_url)):
+        if value:
+            os.environ[setting_env(name)] = value
     ctx.obj = {"data_dir": resolve_data_dir(data_dir)}
 
 
@@ -346,6 +358,31 @@ def evaluate(obj, queries_file, k, failures, as_json):
         where = f"rank {item.rank}" if item.rank else f"not in top {k}"
         click.echo(f"[{where}] {item.question}\n    answer {item.answer}; first: {item.first_title}",
                    err=as_json)
+
+
+@main.command()
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait for a running ingest to finish, or exit at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.pass_obj
+def reindex(obj, wait, as_json):
+    """Index every policy of the catalog anew, into the backend the settings name.
+
+    Moving to a cluster: the same data directory (the catalog), with --backend opensearch.
+    Searchers see the old index until the new one is whole, then the new one.
+    """
+    from policy_search.storage.writer import PolicyWriter, wait_message_to
+
+    with PolicyWriter(obj["data_dir"], wait=wait, on_wait=wait_message_to(sys.stderr), recover=False) as writer:
+        indexed = writer.rebuild()
+        set_aside = writer.set_aside
+        generation = writer.generation()
+    if as_json:
+        _emit_json({"indexed": indexed, "set_aside": set_aside, "generation": generation})
+        return
+    for item in set_aside:
+        click.echo(f"set aside {item['id']}: {item['error']}", err=True)
+    click.echo(f"Indexed {indexed} policies anew from the catalog (generation {generation}).")
 
 
 @main.command()

@@ -29,6 +29,10 @@ class IndexMissingError(PolicySearchError):
     """The data directory holds no index yet."""
 
 
+class IndexUnavailableError(PolicySearchError):
+    """The search backend cannot be reached now (an OpenSearch cluster down or unreachable)."""
+
+
 class IndexLockedError(PolicySearchError):
     """Another process is writing the index."""
 

@@ -11,7 +11,8 @@ class LinkReport:
     """How many ids of each kind were checked, and the ones that no longer resolve."""
 
     checked: dict[str, int] = field(default_factory=lambda: {"policies": 0, "removed": 0,
-                                                             "aliases": 0, "searches": 0})
+                                                             "aliases": 0, "searches": 0,
+                                                             "indexed": 0})
     broken: list[dict] = field(default_factory=list)
 
     def fail(self, kind: str, ident: str, reason: str) -> None:
@@ -22,7 +23,8 @@ class LinkReport:
 
 
 def check_links(service) -> LinkReport:
-    """Every policy id (in force or removed), alias and saved search of the catalog, resolved."""
+    """Every policy id (in force or removed), alias and saved search of the catalog, resolved;
+    and the ids of the index (local, or a cluster's) the same as the catalog's in force."""
     report = LinkReport()
     catalog = service.catalog
     indexed = service.indexed_ids()
@@ -35,6 +37,11 @@ def check_links(service) -> LinkReport:
             report.checked["policies"] += 1
             if policy.id not in indexed:
                 report.fail("policy", policy.id, "in the catalog but not in the index: re-run ingest")
+    active = catalog.active_ids()
+    report.checked["indexed"] = len(indexed)
+    for policy_id in sorted(indexed - active):
+        report.fail("indexed", policy_id, "in the index but not in force in the catalog: "
+                    "re-run ingest (it takes the index back to the catalog) or reindex")
     for old_id, new_id in catalog.aliases().items():
         report.checked["aliases"] += 1
         if catalog.get_policy(new_id) is None:

@@ -24,15 +24,32 @@ SETTINGS = (
     Setting("allowed_hosts", "POLICY_SEARCH_ALLOWED_HOSTS", "",
             "Host names (or host:port) the web service answers when no base URL is set, "
             "comma-separated; default: the address it listens on and localhost."),
+    Setting("backend", "POLICY_SEARCH_BACKEND", "local",
+            "Where the index lives: local (Whoosh in the data directory) or opensearch (a cluster)."),
+    Setting("opensearch_url", "POLICY_SEARCH_OPENSEARCH_URL", "",
+            "The OpenSearch nodes of the opensearch backend, comma-separated URLs."),
+    Setting("opensearch_index", "POLICY_SEARCH_OPENSEARCH_INDEX", "policy-search",
+            "The name (an alias) of the opensearch backend's index; its builds and meta index start with it."),
 )
+
+
+def setting_of(name: str) -> Setting:
+    """The setting of a name."""
+    for setting in SETTINGS:
+        if setting.name == name:
+            return setting
+    raise KeyError(name)
 
 
 def setting_default(name: str) -> str:
     """The value of a setting from the environment, else its default."""
-    for setting in SETTINGS:
-        if setting.name == name:
-            return os.environ.get(setting.env) or setting.default
-    raise KeyError(name)
+    setting = setting_of(name)
+    return os.environ.get(setting.env) or setting.default
+
+
+def setting_env(name: str) -> str:
+    """The environment variable of a setting."""
+    return setting_of(name).env
 
 
 def resolve_data_dir(value: str | os.PathLike | None = None) -> Path:

@@ -86,3 +86,30 @@ def corpus_app(corpus_data_dir):
     holder = app.extensions["policy_search"]
     if holder._service is not None:
         holder._service.close()
+
+
+@pytest.fixture(scope="session")
+def opensearch_url(tmp_path_factory) -> str:
+    """A running OpenSearch node's URL: the one ``POLICY_SEARCH_OPENSEARCH_URL`` names (``.ci/run``
+    starts one), else one node started here with ``scripts/opensearch-cluster`` for the session.
+    Skipped, with the reason, on a machine without Java and Maven."""
+    import os
+    import subprocess
+
+    from policy_search.storage.backends.opensearch import URL_ENV
+
+    given = os.environ.get(URL_ENV)
+    if given:
+        yield given
+        return
+    if not (shutil.which("java") and shutil.which("mvn")):
+        pytest.skip("OpenSearch tests need Java 17 and Maven to start a node (scripts/opensearch-cluster)")
+    cluster = str(Path(__file__).resolve().parents[1] / "scripts" / "opensearch-cluster")
+    state = {**os.environ, "OPENSEARCH_CLUSTER_DIR": str(tmp_path_factory.mktemp("opensearch"))}
+    started = subprocess.run([cluster, "start", "1"], capture_output=True, text=True, env=state, timeout=900)
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        yield started.stdout.split()[0]
+    finally:
+        subprocess.run([cluster, "stop"], capture_output=True, env=state, timeout=120)
+

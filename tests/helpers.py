@@ -129,3 +129,16 @@ def serving(data_dir: Path, threads: int = 8, ready_path: str = "/", extra: tupl
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+def delete_opensearch_indices(url: str, prefix: str) -> None:
+    """Delete a test's indices on the cluster: every build of its alias and its meta index."""
+    from opensearchpy import OpenSearch
+
+    from policy_search.storage.backends.opensearch import node_urls
+
+    client = OpenSearch(node_urls(url))
+    try:
+        client.indices.delete(index=f"{prefix}*", ignore_unavailable=True)
+    finally:
+        client.close()

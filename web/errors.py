@@ -8,7 +8,7 @@ from flask.globals import request_ctx
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from policy_search.errors import (IndexMissingError, PolicyNotFoundError, PolicySearchError,
+from policy_search.errors import (IndexMissingError, IndexUnavailableError, PolicyNotFoundError, PolicySearchError,
                                   QueryError, SavedSearchNotFoundError)
 from policy_search.errors import ServiceBusyError
 
@@ -81,6 +81,13 @@ def register(app: Flask) -> None:
         message = str(err) if wants_json() else "同时进行的复杂检索较多，请稍后再试，或少用几个词。"
         response = make_response(error_response(503, message, "busy"))
         response.headers["Retry-After"] = str(err.retry_after)
+        return response
+
+    @app.errorhandler(IndexUnavailableError)
+    def _unavailable(err):
+        log.error("index unavailable: %s", err)
+        response = make_response(error_response(503, "检索服务暂时不可用，请稍后再试。", "index_unavailable"))
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(IndexMissingError)

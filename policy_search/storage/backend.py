@@ -9,7 +9,8 @@ indexed documents and answers, over one consistent state of the index (a *view*)
 * listing newest first, with the same matching and filters (:class:`ListRequest`);
 * documents by the backend's references, and whether an id is indexed;
 * document frequencies (idf) for the re-ranking;
-* a writer: upsert, delete, commit (returning the new generation), cancel;
+* a writer: upsert, delete, commit (returning the new generation), cancel; and a writer that
+  fills the index anew, replacing all of it at its commit (a rebuild);
 * the set of indexed ids of the last commit (recovery, ``links check``).
 
 ``local`` (Whoosh on disk, scored with the arrays of :mod:`engine`) is the default;
@@ -20,12 +21,12 @@ indexed documents and answers, over one consistent state of the index (a *view*)
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Callable, ContextManager, Iterable, Protocol, runtime_checkable
 
 from policy_search.search.filters import Filters
 from policy_search.search.query import COORDINATION, PAIR_WEIGHT
+from policy_search.settings import setting_default
 
 #: Asked between stages of costly work: True means stop there (the time budget ran out).
 Stop = Callable[[], bool]
@@ -128,8 +129,8 @@ class BackendWriter(Protocol):
     def upsert(self, fields: dict) -> None:
         """Add a document, replacing every committed document of its id."""
 
-    def delete(self, policy_id: str) -> None:
-        """Remove every document of an id."""
+    def delete(self, policy_id: str, version: int | None = None) -> None:
+        """Remove every document of an id (``version``: its catalog record's, see :data:`schema.VERSION`)."""
 
     def commit(self) -> int:
         """Make the staged changes visible; returns the new generation."""
@@ -149,6 +150,10 @@ class SearchBackend(Protocol):
 
     def writer(self) -> BackendWriter:
         """A new writer (one at a time: the caller holds the data directory's lock)."""
+
+    def rebuilding(self) -> BackendWriter:
+        """A writer filling the index anew: its commit replaces every document in one step
+        (searchers see the old index or the new one, never part of each); cancel keeps the old."""
 
     def generation(self) -> int:
         """The generation of the last commit."""
@@ -188,7 +193,7 @@ def open_backend(paths, kind: str | None = None, *, create: bool = False) -> Sea
 
     Without ``kind``: the one ``$POLICY_SEARCH_BACKEND`` names, else ``local``.
     """
-    kind = kind or os.environ.get(ENV) or DEFAULT_KIND
+    kind = kind or setting_default("backend") or DEFAULT_KIND
     try:
         factory = BACKENDS[kind]
     except KeyError:

@@ -36,13 +36,14 @@ class PolicyWriter:
 
     def __init__(self, data_dir: Path, *, wait: bool = True,
                  wait_seconds: float = LOCK_WAIT_SECONDS,
-                 on_wait: Callable[[str], None] | None = None):
+                 on_wait: Callable[[str], None] | None = None, recover: bool = True):
         self.paths = DataPaths(Path(data_dir))
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self._lock = FileLock(str(self.paths.lock_file))
         self._wait = wait
         self._wait_seconds = wait_seconds
         self._on_wait = on_wait
+        self._recover_at_start = recover
         self.catalog: Catalog | None = None
         self._backend: SearchBackend | None = None
         self._writer: BackendWriter | None = None
@@ -58,7 +59,7 @@ class PolicyWriter:
         try:
             self.catalog = Catalog(self.paths.catalog_file)
             self._backend = open_backend(self.paths, create=True)
-            self.recovered = self._recover()
+            self.recovered = self._recover() if self._recover_at_start else 0
         except BaseException:
             self._release()
             raise
@@ -132,13 +133,18 @@ class PolicyWriter:
     def _versioned(self, policy: Policy, fields: dict | None = None) -> dict:
         """The policy's index fields with the version of its catalog record."""
         fields = dict(fields if fields is not None else policy_to_fields(policy))
-        fields[VERSION] = catalog_version(self.catalog.policy_status(policy.id)["updated_at"])
+        fields[VERSION] = self._version_of(policy.id)
         return fields
+
+    def _version_of(self, policy_id: str) -> int | None:
+        """The version of a policy's catalog record (the time of its last change), None without one."""
+        status = self.catalog.policy_status(policy_id)
+        return catalog_version(status["updated_at"]) if status else None
 
     def remove(self, policy_id: str, replaced_by: str | None = None) -> None:
         """Take a policy out of search; the catalog keeps it, marked removed."""
         self.catalog.mark_removed(policy_id, replaced_by)
-        self._index_writer().delete(policy_id)
+        self._index_writer().delete(policy_id, self._version_of(policy_id))
         self._touched.append(policy_id)
 
     def alias(self, old_id: str, new_id: str) -> None:
@@ -176,6 +182,34 @@ class PolicyWriter:
         self._touched = []
         return len(touched)
 
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Index every active policy of the catalog anew and make that the index, in one step
+        (the backend's :meth:`rebuilding`: searchers see the old index until the new one is whole).
+        Pending marks are cleared; set-aside policies stay out. Returns how many were indexed.
+        ``progress(done, total)`` is called as policies are added.
+        """
+        ids = sorted(self.catalog.active_ids() - self.catalog.set_aside_ids())
+        if self._writer is not None:
+            self._writer.cancel()
+        self._writer = self._backend.rebuilding()
+        for done, policy_id in enumerate(ids, 1):
+            policy = self.catalog.get_policy(policy_id)
+            problem = unindexable_reason(policy) if policy is not None else "its catalog record is missing"
+            if problem is None:
+                self._writer.upsert(self._versioned(policy))
+                self._touched.append(policy_id)
+            else:
+                self._set_aside(policy_id, problem)
+            if progress:
+                progress(done, len(ids))
+        self._touched += list(self.catalog.pending_ids())  # removed ones: not in the new index either
+        self.commit()
+        return len(ids) - len(self.set_aside)
+
+    def generation(self) -> int:
+        """The generation of the index's last commit."""
+        return self._backend.generation()
+
     # --- recovery -------------------------------------------------------------------
 
     def _recover(self) -> int:
@@ -205,7 +239,7 @@ class PolicyWriter:
             if policy_id in active:
                 self._reindex(writer, policy_id)
             else:
-                writer.delete(policy_id)
+                writer.delete(policy_id, self._version_of(policy_id))
             if policy_id not in set_aside:  # a set-aside row keeps its mark: marked indexed, it would be retried
                 self._touched.append(policy_id)
         self.commit()

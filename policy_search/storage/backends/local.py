@@ -174,6 +174,14 @@ class LocalBackend:
         """A writer over the index (Whoosh's own writer lock is taken at the first change)."""
         return LocalWriter(self.index, PostingsStore(self.paths.index_dir))
 
+    def rebuilding(self) -> "LocalWriter":
+        """A writer that deletes every indexed document before what it is given: one Whoosh
+        commit, so readers see the old generation or the new one."""
+        writer = self.writer()
+        for policy_id in self.indexed_ids():
+            writer.delete(policy_id)
+        return writer
+
 
 class LocalWriter:
     """Whoosh's writer and the postings store behind :class:`backend.BackendWriter`.
@@ -212,8 +220,8 @@ class LocalWriter:
             self._parts.append(self._store.write_part(self._batch))
             self._batch = PostingsBatch(STORE_FIELDS)
 
-    def delete(self, policy_id: str) -> None:
-        """Every document of the id deleted."""
+    def delete(self, policy_id: str, version: int | None = None) -> None:
+        """Every document of the id deleted (one writer at a time: no version is needed)."""
         self._whoosh().delete_by_term("id", policy_id)
         self._documents.pop(policy_id, None)
         self._batch.delete(policy_id)

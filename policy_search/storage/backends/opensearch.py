@@ -5,27 +5,32 @@ alias (``<prefix>``), and a small ``<prefix>-meta`` index holding the generation
 fields arrive already analysed: each is the project's own terms (:func:`schema.count_terms`:
 words with their sub-words, or character bigrams), a term repeated as often as it counts,
 joined by spaces and cut again by a whitespace analyzer. So OpenSearch never segments Chinese
-itself, and BM25's term frequencies and field lengths are the local backend's. What BM25 in
-OpenSearch has no equivalent for is done here on what it returns:
+itself, and BM25's term frequencies and field lengths are the local backend's. BM25 itself is
+the local one, as a scripted similarity (:func:`local_bm25`: the local idf and average length),
+and a term of an exact field (the 文号) scores its boost alone, as locally. What a query in
+OpenSearch has no equivalent for is done here on what it returns, in the local order:
 
 * coordination (how many of the query's terms a document matched) from named queries, on
   the best ``RESCORE_DEPTH`` documents;
 * the bonus of query words side by side, read off the folded bodies of the best
-  ``PAIR_DEPTH`` documents (:func:`engine.side_by_side_in`, as locally); each pair adds its
-  words' idf (not their per-document BM25 scores, which the cluster returns only with an
-  explain per hit), after coordination rather than before it as locally;
+  ``PAIR_DEPTH`` documents after a first coordination (:func:`engine.side_by_side_in`, as
+  locally): each pair adds its two words' body scores there (one ``msearch``) and counts as
+  two more matched terms before the final coordination;
 * quoted phrases: the documents holding every word are asked of the cluster, and each is
   checked against the phrase in its folded title and body (at most ``PHRASE_CANDIDATES``).
 
-Differences from the local backend that remain: OpenSearch's idf is Lucene's
-(``ln(1 + (N - df + 0.5) / (df + 0.5))``) and its field lengths are kept in its own byte
-encoding, so scores differ a little and near ties can change order; the generation is a
-counter kept by the writer, not a commit point.
+Differences from the local backend that remain: Lucene keeps a field's length in one byte of
+its own encoding (rounded down, where Whoosh's rounds up), so scores differ by about one per
+cent and near ties can change order; only the best ``RESCORE_DEPTH`` by BM25 alone are
+coordinated; the generation is a counter kept by the writer, not a commit point. An index of
+several shards is searched with ``dfs_query_then_fetch``, so its statistics are the whole
+index's.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import json
 import math
 import os
@@ -33,13 +38,15 @@ import re
 import time
 from typing import Iterator
 
-from policy_search.errors import ConfigurationError, IndexMissingError, QueryError
+from policy_search.errors import ConfigurationError, IndexMissingError, IndexUnavailableError, QueryError
+from policy_search.storage import failpoints
 from policy_search.models import ALL_INDUSTRIES, LEVELS
 from policy_search.search.engine import PAIR_GAP, side_by_side_in
 from policy_search.search.facets import FACET_FIELDS, is_shown
 from policy_search.search.filters import Filters
 from policy_search.storage.backend import ListRequest, RankedRequest, RankedResult
 from policy_search.storage.schema import BODY, STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, VERSION, counted_fields
+from policy_search.settings import setting_default
 from policy_search.text import divisions
 from policy_search.text.fold import fold
 
@@ -73,9 +80,30 @@ KEYWORD_FIELDS = ("doc_number", "level", "region_keys", "region_code", "region_n
                   "industries", "written_date", "publish_date", "valid_until", "format")
 
 
+def _plainly_failing_transport(urls: list[str]):
+    """The client's transport, raising :class:`IndexUnavailableError` (one line, with a hint)
+    when no node answers, or the cluster answers that it cannot serve (503)."""
+    from opensearchpy import ConnectionError as NoConnection, Transport, TransportError
+
+    class PlainlyFailingTransport(Transport):
+        def perform_request(self, *args, **kwargs):
+            try:
+                return super().perform_request(*args, **kwargs)
+            except NoConnection as error:
+                raise IndexUnavailableError(f"cannot reach OpenSearch at {', '.join(urls)}: {error.info}",
+                                            hint=f"start the cluster, or check {URL_ENV}") from None
+            except TransportError as error:
+                if error.status_code != 503:
+                    raise
+                raise IndexUnavailableError(f"the OpenSearch cluster at {urls[0]} cannot serve now: {error.error}",
+                                            hint="check the cluster's health (GET /_cluster/health)") from None
+
+    return PlainlyFailingTransport
+
+
 def node_urls(value: str | None = None) -> list[str]:
     """The node URLs of ``value`` or ``$POLICY_SEARCH_OPENSEARCH_URL``; a clear error without any."""
-    value = value or os.environ.get(URL_ENV, "")
+    value = value or setting_default("opensearch_url")
     urls = [u.strip() for u in value.split(",") if u.strip()]
     if not urls:
         raise ConfigurationError("no OpenSearch node given for the opensearch backend",
@@ -90,10 +118,28 @@ def index_body(shards: int = 1, replicas: int = 0) -> dict:
     properties.update({name: {"type": "keyword"} for name in KEYWORD_FIELDS})
     properties.update({"id": {"type": "keyword"}, "seq": {"type": "long"},
                        "shown": {"type": "object", "enabled": False}})
-    return {"settings": {"number_of_shards": shards, "number_of_replicas": replicas,
-                         "similarity": {"policy_bm25": {"type": "BM25", "k1": BM25_K1, "b": BM25_B}},
+    # refreshed by a commit only: searchers see a batch whole, never the part of it written so far
+    return {"settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": "-1",
+                         "similarity": {"policy_bm25": local_bm25()},
                          "analysis": {"analyzer": {"terms": {"type": "custom", "tokenizer": "whitespace"}}}},
             "mappings": {"dynamic": "strict", "properties": properties}}
+
+
+#: A token every text field of every document holds once, so that Lucene's statistics of a field
+#: count every document (its ``docCount`` is then N, as the local backend's) and the script can
+#: take it back out of lengths and their sum. A private-use character: no text yields it.
+EVERY_DOC = "\ue000"
+
+
+def local_bm25() -> dict:
+    """The local backend's BM25 as a scripted similarity: its idf (``ln(N / (df + 1)) + 1``, not
+    Lucene's), its k1 and b, and the average length over every document."""
+    weight = "double n = field.docCount; return query.boost * (Math.log(n / (term.docFreq + 1.0)) + 1.0);"
+    score = ("double n = field.docCount; double avg = (field.sumTotalTermFreq - n) / n; "
+             "double length = doc.length - 1; double tf = doc.freq; "
+             f"return weight * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * ({1 - BM25_B} + {BM25_B} * length / "
+             "Math.max(avg, 1.0)));")
+    return {"type": "scripted", "weight_script": {"source": weight}, "script": {"source": score}}
 
 
 def terms_text(weights: dict[str, float]) -> str:
@@ -107,7 +153,8 @@ def document_of(fields: dict, seq: int) -> dict:
     """The cluster's document for fields of :func:`schema.policy_to_fields`."""
     counted = counted_fields(fields.get(STORE_INPUT, {}))
     body = fields.get(BODY, "")
-    doc = {name: terms_text(counted[name].weights) if name in counted else "" for name in STORE_FIELDS}
+    doc = {name: f"{EVERY_DOC} {terms_text(counted[name].weights) if name in counted else ''}"
+           for name in STORE_FIELDS}
     for name in KEYWORD_FIELDS:
         value = fields.get(name, "")
         doc[name] = [v for v in value.split(",") if v] if name in ("region_keys", "topics", "industries") \
@@ -154,14 +201,17 @@ class OpenSearchBackend:
         from opensearchpy import OpenSearch
 
         self.urls = urls or node_urls()
-        self.alias = prefix or os.environ.get(PREFIX_ENV) or DEFAULT_PREFIX
+        self.alias = prefix or setting_default("opensearch_index") or DEFAULT_PREFIX
         self.meta = f"{self.alias}-meta"
-        self.client = OpenSearch(self.urls, timeout=30, max_retries=2, retry_on_timeout=True)
+        self.client = OpenSearch(self.urls, timeout=30, max_retries=2, retry_on_timeout=True,
+                                 transport_class=_plainly_failing_transport(self.urls))
         try:
             exists = self.client.indices.exists_alias(name=self.alias)
-        except Exception as error:  # noqa: BLE001 - any transport failure: one clear message
-            raise ConfigurationError(f"cannot reach OpenSearch at {', '.join(self.urls)}: {error}",
-                                     hint=f"start the cluster, or check {URL_ENV}") from None
+        except IndexUnavailableError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any other failure of the first request: one clear message
+            raise ConfigurationError(f"OpenSearch at {', '.join(self.urls)} did not answer as a cluster: {error}",
+                                     hint=f"check {URL_ENV}") from None
         if not exists:
             if not create:
                 raise IndexMissingError(f"no index {self.alias!r} on the OpenSearch cluster at {self.urls[0]}",
@@ -169,12 +219,25 @@ class OpenSearchBackend:
                                              f"{URL_ENV} and {PREFIX_ENV})")
             self._create_build(set_alias=True)
 
+    @functools.cached_property
+    def search_type(self) -> str:
+        """How scored searches run: over one shard, as usual; over several, with the document
+        frequencies and field statistics of every shard gathered first (``dfs_query_then_fetch``),
+        so that a score is the one the whole index gives, as locally, whichever shard holds it."""
+        found = self.client.indices.get_settings(index=self.alias, name="index.number_of_shards")
+        shards = max(int(s["settings"]["index"]["number_of_shards"]) for s in found.values())
+        return "dfs_query_then_fetch" if shards > 1 else "query_then_fetch"
+
     # --- builds and the generation ------------------------------------------------------------
 
     def _create_build(self, set_alias: bool) -> str:
         name = f"{self.alias}-{time.time_ns()}"
         self.client.indices.create(index=name, body=index_body(
             int(os.environ.get(SHARDS_ENV, 1)), int(os.environ.get(REPLICAS_ENV, 0))))
+        if not self.client.indices.exists(index=self.meta):
+            # one small document; a copy on a second node when there is one
+            self.client.indices.create(index=self.meta, body={"settings": {
+                "number_of_shards": 1, "auto_expand_replicas": "0-1"}})
         if set_alias:
             self.client.indices.put_alias(index=name, name=self.alias)
             self._set_generation(self.generation())
@@ -182,9 +245,11 @@ class OpenSearchBackend:
 
     def generation(self) -> int:
         """The generation the last commit wrote (0 before any)."""
+        from opensearchpy import NotFoundError
+
         try:
             found = self.client.get(index=self.meta, id="generation")
-        except Exception:  # noqa: BLE001 - no meta index yet
+        except NotFoundError:  # no commit yet
             return 0
         return int(found["_source"]["value"])
 
@@ -199,6 +264,33 @@ class OpenSearchBackend:
 
     def writer(self) -> "OpenSearchWriter":
         return OpenSearchWriter(self)
+
+    def rebuilding(self) -> "OpenSearchWriter":
+        """A writer into a new build of the index: its commit moves the alias onto it in one
+        request (searchers see the old build or the new one) and deletes the old builds."""
+        self._drop_unused_builds()
+        return OpenSearchWriter(self, build=self._create_build(set_alias=False))
+
+    def _drop_unused_builds(self) -> None:
+        """Delete the builds of this alias it does not point at (left by a rebuild that was killed)."""
+        pattern = re.compile(rf"{re.escape(self.alias)}-\d+")
+        used = set(self.builds())
+        for name in self.client.indices.get(index=f"{self.alias}-*", expand_wildcards="open"):
+            if pattern.fullmatch(name) and name not in used:
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+
+    def builds(self) -> list[str]:
+        """The indices the alias points at (one, but for a rebuild cut short before its move)."""
+        return sorted(self.client.indices.get_alias(name=self.alias))
+
+    def _move_alias(self, build: str) -> None:
+        """Point the alias at ``build`` alone, in one atomic request; drop the builds it left."""
+        old = self.builds()
+        actions = [{"remove": {"index": name, "alias": self.alias}} for name in old]
+        self.client.indices.update_aliases(body={"actions": [*actions, {"add": {"index": build, "alias": self.alias}}]})
+        for name in old:
+            if name != build:
+                self.client.indices.delete(index=name, ignore_unavailable=True)
 
     def indexed_ids(self) -> set[str]:
         """Every id of the index (read in pages sorted by id)."""
@@ -230,8 +322,10 @@ class OpenSearchWriter:
     a replayed older write is refused (409, taken as "a newer one is there"); made visible by a
     refresh and a new generation at :meth:`commit`."""
 
-    def __init__(self, backend: OpenSearchBackend):
+    def __init__(self, backend: OpenSearchBackend, build: str | None = None):
         self._backend = backend
+        #: a rebuild's new index (None: write through the alias)
+        self._build = build
         self._actions: dict[str, tuple[str, dict | None, int]] = {}
 
     def upsert(self, fields: dict) -> None:
@@ -240,18 +334,31 @@ class OpenSearchWriter:
         version = fields.get(VERSION) or time.time_ns() // 1000
         self._actions[fields["id"]] = ("index", document_of(fields, time.time_ns()), version)
 
-    def delete(self, policy_id: str) -> None:
-        self._actions[policy_id] = ("delete", None, time.time_ns() // 1000)
+    def delete(self, policy_id: str, version: int | None = None) -> None:
+        """Stage a delete, versioned by the catalog record of the removal when given, else by the clock."""
+        self._actions[policy_id] = ("delete", None, version or time.time_ns() // 1000)
 
     def commit(self) -> int:
         backend = self._backend
-        if not self._actions:
+        if not self._actions and self._build is None:
             return backend.generation()
-        from opensearchpy import helpers
-
-        actions = [{"_op_type": action, "_index": backend.alias, "_id": policy_id, "version": version,
+        target = self._build or backend.alias
+        actions = [{"_op_type": action, "_index": target, "_id": policy_id, "version": version,
                     "version_type": "external", **({"_source": doc} if doc is not None else {})}
                    for policy_id, (action, doc, version) in self._actions.items()]
+        try:
+            return self._write(actions, target)
+        except IndexUnavailableError as error:
+            raise IndexUnavailableError(
+                f"{error.message} (while writing {len(actions)} changes)",
+                hint="nothing is lost: the catalog keeps them pending; when the cluster answers "
+                     "again, run the same command again and it completes them") from None
+
+    def _write(self, actions: list[dict], target: str) -> int:
+        """Send the writes, make them visible, bump the generation."""
+        from opensearchpy import helpers
+
+        backend = self._backend
         # in requests of at most BULK_BYTES (a cluster refuses a request over 100 MB by default)
         _, errors = helpers.bulk(backend.client, actions, max_chunk_bytes=BULK_BYTES, chunk_size=BULK_DOCS,
                                  raise_on_error=False, raise_on_exception=False)
@@ -260,7 +367,11 @@ class OpenSearchWriter:
         if failed:
             raise RuntimeError(f"OpenSearch refused {len(failed)} of {len(actions)} writes: "
                                f"{json.dumps(failed[0], ensure_ascii=False)[:300]}")
-        backend.client.indices.refresh(index=backend.alias)
+        failpoints.reach("after_index_writes")
+        backend.client.indices.refresh(index=target)
+        if self._build is not None:
+            backend._move_alias(self._build)
+            self._build = None
         generation = backend.generation() + 1
         backend._set_generation(generation)
         self._actions = {}
@@ -268,6 +379,12 @@ class OpenSearchWriter:
 
     def cancel(self) -> None:
         self._actions = {}
+        if self._build is not None:  # a rebuild dropped: its new index goes, the alias stays put
+            build, self._build = self._build, None
+            try:
+                self._backend.client.indices.delete(index=build, ignore_unavailable=True)
+            except IndexUnavailableError:
+                pass  # the cluster is away: the next rebuild drops it (_drop_unused_builds)
 
 
 class OpenSearchView:
@@ -297,22 +414,24 @@ class OpenSearchView:
         if not missing:
             return
         found = self._client.mget(index=self._backend.alias, body={"ids": [self._ids[r] for r in missing]},
-                                  _source_includes=["shown"])
+                                  _source_includes=["shown"], realtime=False)  # as searches see them
         for ref, doc in zip(missing, found["docs"]):
             if doc.get("found"):
                 self._docs[ref] = doc["_source"]["shown"]
             else:  # removed since it was found: nothing to show of it
                 self._docs[ref] = {**self._docs[ref], "body": "", "folded_body": "", "folded_title": ""}
 
-    def _search(self, body: dict) -> dict:
+    def _search(self, body: dict, scored: bool = False) -> dict:
+        """One search; ``scored``: its scores must be the whole index's (see :meth:`OpenSearchBackend.search_type`)."""
+        if scored:
+            return self._client.search(index=self._backend.alias, body=body, search_type=self._backend.search_type)
         return self._client.search(index=self._backend.alias, body=body)
 
     # --- relevance -----------------------------------------------------------------------------
 
     def ranked(self, request: RankedRequest) -> RankedResult:
         terms = [t for t in request.terms]
-        should = [{"term": {field: {"value": text, "boost": boost, "_name": str(n)}}}
-                  for n, (field, text, boost) in enumerate(terms)]
+        should = [_scored_term(field, text, boost, str(n)) for n, (field, text, boost) in enumerate(terms)]
         query = {"bool": {"should": should, "minimum_should_match": 1,
                           "filter": filter_clauses(request.filters),
                           "must_not": self._excluded(request.excluded)}}
@@ -323,15 +442,22 @@ class OpenSearchView:
         body = {"size": depth, "query": query, "track_total_hits": True, "_source": LIGHT_SOURCE}
         if request.facets:
             body["aggs"] = _facet_aggregations()
-        answer = self._search(body)
+        answer = self._search(body, scored=True)
         hits = answer["hits"]["hits"]
-        present = self._present(terms)
-        scored = [(self._coordinated(hit["_score"], len(hit.get("matched_queries", [])), present,
-                                     request.coordination), self._ref(hit)) for hit in hits]
-        if request.pairs and hits:
-            scored = self._with_pairs(scored, request.pairs, request.pair_weight, present,
-                                      request.coordination, hits)
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        refs = [self._ref(hit) for hit in hits]
+        raw = {ref: hit["_score"] for ref, hit in zip(refs, hits)}
+        matched = {ref: len(hit.get("matched_queries", [])) for ref, hit in zip(refs, hits)}
+        self._fetch_dfs([(field, text) for field, text, _ in terms]
+                        + [("body", word) for pair in request.pairs for word in pair])
+        pairs = [pair for pair in request.pairs if self._df("body", pair[0]) and self._df("body", pair[1])]
+        leaves = self._present(terms) + 2 * len(pairs)  # each pair counts as two more terms, as locally
+        if pairs and refs:
+            first_pass = {ref: self._coordinated(raw[ref], matched[ref], leaves, request.coordination)
+                          for ref in refs}
+            near = sorted(refs, key=lambda ref: (-first_pass[ref], ref))[:PAIR_DEPTH]
+            self._add_pairs(raw, matched, near, pairs, request.pair_weight)
+        scored = sorted(((self._coordinated(raw[ref], matched[ref], leaves, request.coordination), ref)
+                         for ref in refs), key=lambda pair: (-pair[0], pair[1]))
         top = scored[:request.count]
         self._read_texts([ref for _, ref in top])
         return RankedResult(refs=[ref for _, ref in top], scores=[score for score, _ in top],
@@ -361,23 +487,36 @@ class OpenSearchView:
             return (score + (matched - 1) / (total - scale) ** 2) * (total - 1) / total
         return score
 
-    def _with_pairs(self, scored, pairs, weight, present, scale, hits) -> list[tuple[float, int]]:
-        """The bonus of query words side by side in the best texts' folded bodies."""
-        best = sorted(scored, key=lambda pair: -pair[0])[:PAIR_DEPTH]
-        self._read_texts([ref for _, ref in best])
-        texts = [self._docs[ref]["folded_body"] for _, ref in best]
-        places = side_by_side_in(texts, pairs)
-        bonus = {ref: 0.0 for _, ref in best}
-        for (first, second), where in zip(pairs, places):
-            for n in where.tolist():
-                ref = best[n][1]
-                bonus[ref] += weight * (self._word_score(first, ref) + self._word_score(second, ref))
-        return [(score + bonus.get(ref, 0.0), ref) for score, ref in scored]
+    def _add_pairs(self, raw: dict, matched: dict, near: list[int], pairs: list[tuple[str, str]],
+                   weight: float) -> None:
+        """Where a pair of query words stands side by side in one of the ``near`` documents'
+        folded bodies, its two words' body scores (times ``weight``) and two more matched terms,
+        as the local backend adds them."""
+        self._read_texts(near)
+        places = side_by_side_in([self._docs[ref]["folded_body"] for ref in near], pairs)
+        found = [(first, second, [near[n] for n in where.tolist()])
+                 for (first, second), where in zip(pairs, places) if len(where)]
+        if not found:
+            return
+        scores = self._body_scores(sorted({w for first, second, _ in found for w in (first, second)}),
+                                   sorted({ref for *_, refs in found for ref in refs}))
+        for first, second, refs in found:
+            for ref in refs:
+                raw[ref] += weight * (scores[first].get(ref, 0.0) + scores[second].get(ref, 0.0))
+                matched[ref] += 2
 
-    def _word_score(self, word: str, ref: int) -> float:
-        """A small stand-in for a word's body score in a document: its idf (the cluster does
-        not return per-term scores without an explain per hit)."""
-        return self.idf("body", word) if word in self._docs[ref]["folded_body"] else 0.0
+    def _body_scores(self, words: list[str], refs: list[int]) -> dict[str, dict[int, float]]:
+        """Each word's BM25 score in the body of each of some documents (one msearch: a term
+        query per word over those documents scores exactly that)."""
+        ids = [self._ids[ref] for ref in refs]
+        lines: list[dict] = []
+        for word in words:
+            lines += [{}, {"size": len(ids), "_source": False,
+                           "query": {"bool": {"must": {"term": {"body": word}}, "filter": {"ids": {"values": ids}}}}}]
+        answers = self._client.msearch(index=self._backend.alias, body=lines,
+                                       search_type=self._backend.search_type)["responses"]
+        return {word: {self._refs[hit["_id"]]: hit["_score"] for hit in answer["hits"]["hits"]}
+                for word, answer in zip(words, answers)}
 
     def _excluded(self, words: list[str]) -> list[dict]:
         return [{"term": {field: word}} for word in words for field in TEXT_FIELDS]
@@ -445,7 +584,7 @@ class OpenSearchView:
         return math.log(max(n, 1) / (self._df(field, text) + 1)) + 1 if n else 0.0
 
     def has_id(self, policy_id: str) -> bool:
-        return bool(self._client.exists(index=self._backend.alias, id=policy_id))
+        return bool(self._client.exists(index=self._backend.alias, id=policy_id, realtime=False))
 
     def doc_count(self) -> int:
         if self._count is None:
@@ -461,6 +600,14 @@ class OpenSearchView:
                 "query": {"bool": {"should": should, "minimum_should_match": 1,
                                    "must_not": [{"ids": {"values": [exclude_id]}}]}}}
         return [self.document(self._ref(hit)) for hit in self._search(body)["hits"]["hits"]]
+
+
+def _scored_term(field: str, text: str, boost: float, name: str) -> dict:
+    """A query term scored as locally: BM25 in a text field; in an exact field (no lengths, as
+    the 文号), the boost alone."""
+    if field in STORE_FIELDS:
+        return {"term": {field: {"value": text, "boost": boost, "_name": name}}}
+    return {"constant_score": {"filter": {"term": {field: text}}, "boost": boost, "_name": name}}
 
 
 def _facet_aggregations() -> dict:

@@ -13,6 +13,7 @@ import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
+import org.opensearch.painless.PainlessPlugin;
 import org.opensearch.plugins.Plugin;
 import org.opensearch.transport.Netty4Plugin;
 
@@ -34,9 +35,11 @@ public final class TestNode extends Node {
      * The modules a node takes from the classpath instead of from a modules/ folder: the
      * server jar has no network layer of its own (Netty4Plugin brings HTTP and transport),
      * and only the "standard" analyzer (CommonAnalysisPlugin brings whitespace, pattern,
-     * keyword, lowercase, ...).
+     * keyword, lowercase, ...); PainlessPlugin runs scripts (the opensearch backend's
+     * similarity is one, as a distribution's bundled lang-painless module would run it).
      */
-    private static final List<Class<? extends Plugin>> CLASSPATH_PLUGINS = List.of(Netty4Plugin.class, CommonAnalysisPlugin.class);
+    private static final List<Class<? extends Plugin>> CLASSPATH_PLUGINS =
+        List.of(Netty4Plugin.class, CommonAnalysisPlugin.class, PainlessPlugin.class);
 
     /** Settings whose value is a list: given as one comma-separated argument. */
     private static final Set<String> LIST_SETTINGS = Set.of("discovery.seed_hosts", "cluster.initial_cluster_manager_nodes");
