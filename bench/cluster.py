@@ -8,6 +8,8 @@ the end), then for each backend, in processes of their own:
   ingest   ``policy-search ingest`` of the laws + COVID corpus (every ``*.md`` under
            ``shared/data/laws/`` and ``ncp/corpus.tsv``), whole-process wall time; the cluster's
            index has 3 primaries and 1 replica
+  reindex  ``policy-search reindex`` of that data directory: every policy of the catalog into a new
+           index, then one alias move (what moving an installation to a cluster costs)
   search   p50 / p99 of ``open_service(dir).search(q)`` over the first N questions of
            ``queries-load.txt`` after 20 warm-up questions
   eval     ``policy-search eval`` of ``ncp/queries-dev.tsv`` on the 599 ncp documents
@@ -77,6 +79,21 @@ def child_search(data_dir: str, count: str) -> None:
     print(json.dumps({"p50_ms": percentile(seconds, 50), "p99_ms": percentile(seconds, 99)}))
 
 
+def reindex(data_dir: Path, env: dict) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([*CLI, "--data-dir", str(data_dir), "reindex"], capture_output=True, text=True, env=env,
+                          cwd=REPO)
+    if done.returncode != 0:
+        sys.exit(f"reindex failed: {done.stderr[-1500:]}")
+    return time.perf_counter() - started
+
+
+def megabytes(sources: list[Path]) -> float:
+    """The size of the files an ingest of ``sources`` reads (the laws' Markdown, the COVID TSV)."""
+    files = [f for s in sources for f in ([s] if s.is_file() else s.rglob("*.md"))]
+    return sum(f.stat().st_size for f in files) / 2**20  # MB as bench/speed.py counts them
+
+
 def search(data_dir: Path, env: dict, count: int) -> dict:
     done = subprocess.run([sys.executable, __file__, "--_search", str(data_dir), str(count)],
                           capture_output=True, text=True, env=env, cwd=REPO)
@@ -112,13 +129,15 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     state_env, urls = start_cluster(work / "cluster", args.nodes)
     laws = [DATA / "laws", CORPUS]
-    result: dict = {"nodes": args.nodes}
+    result: dict = {"nodes": args.nodes, "mb": megabytes(laws)}
     try:
         for kind in ("local", "opensearch"):
             for part in ("laws", "ncp"):
                 shutil.rmtree(work / f"{kind}-{part}", ignore_errors=True)
             env = backend_env(kind, urls, "bench-laws")
             row = {"ingest_s": ingest(work / f"{kind}-laws", env, laws)}
+            row["ingest_mb_s"] = result["mb"] / row["ingest_s"]
+            row["reindex_s"] = reindex(work / f"{kind}-laws", env)
             row.update(search(work / f"{kind}-laws", env, args.queries))
             ncp_env = backend_env(kind, urls, "bench-ncp")
             ingest(work / f"{kind}-ncp", ncp_env, [CORPUS])
@@ -131,10 +150,11 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return
-    rows = [[kind, f"{result[kind]['ingest_s']:.1f}", f"{result[kind]['p50_ms']:.1f}", f"{result[kind]['p99_ms']:.1f}",
+    rows = [[kind, f"{result[kind]['ingest_s']:.1f} s, {result[kind]['ingest_mb_s']:.2f} MB/s",
+             f"{result[kind]['reindex_s']:.1f}", f"{result[kind]['p50_ms']:.1f}", f"{result[kind]['p99_ms']:.1f}",
              result[kind]["eval"]["MRR@10"], result[kind]["eval"]["R@10"]] for kind in ("local", "opensearch")]
-    print(markdown_table(["backend", "ingest laws + COVID s", "search p50 ms", "search p99 ms", "MRR@10", "R@10"],
-                         rows))
+    print(markdown_table(["backend", f"ingest laws + COVID ({result['mb']:.1f} MB)", "reindex s", "search p50 ms",
+                          "search p99 ms", "MRR@10", "R@10"], rows))
 
 
 if __name__ == "__main__":
