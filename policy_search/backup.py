@@ -585,6 +585,7 @@ def import_backup(backup: Backup, data_dir: Path, *, replace: bool = False, wait
     with PolicyWriter(Path(data_dir), wait=wait, on_wait=on_wait) as writer:
         report.recovered = writer.recovered
         report.failed += writer.set_aside
+        writer.start_batch("import")
         with writer.transaction():
             for entry in backup.policies:
                 _restore_policy(writer, entry, replace, report)
@@ -597,6 +598,7 @@ def import_backup(backup: Backup, data_dir: Path, *, replace: bool = False, wait
             for failure in backup.failed:
                 writer.catalog.log(None, "failed", backup.path, failure["id"], f"not imported: {failure['error']}")
         writer.commit()
+        writer.finish_batch(report.to_dict())
     return report
 
 

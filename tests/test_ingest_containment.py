@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from indexer.pipeline import ingest
+from policy_search import open_service
 from policy_search.storage.catalog import Catalog
 from web.app import create_app
 
@@ -216,7 +217,11 @@ def test_a_moved_file_keeps_its_given_id(tmp_path, data_dir):
     (tmp_path / "two").mkdir()
     os.rename(tmp_path / "one", tmp_path / "two" / "one")
     report = ingest([tmp_path / "two"], data_dir)
-    assert not report.failed and report.updated == 1
+    # the same policy from a moved file: unchanged for searches and feeds, its new place recorded
+    assert not report.failed and report.unchanged == 1 and report.updated == 0
+    with open_service(data_dir) as service:
+        assert Path(service.get("policy-2020-004").policy.source.path).parent == tmp_path / "two" / "one"
+    assert _app(data_dir).get("/p/policy-2020-004/original").status_code == 200
 
 
 # --- control characters --------------------------------------------------------------------

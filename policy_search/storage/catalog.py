@@ -26,8 +26,9 @@ CREATE TABLE IF NOT EXISTS policies (
     pending INTEGER NOT NULL DEFAULT 1,      -- 1 until the index has it in its committed state
     source_path TEXT,
     sha256 TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    created_at REAL NOT NULL,      -- when the policy first entered the catalog (kept by updates)
+    updated_at REAL NOT NULL,      -- its last change (an update, a removal)
+    removed_at REAL                -- when it was taken out of search; NULL while active
 );
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY,
@@ -47,15 +48,17 @@ CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at REAL NOT NULL,
     finished_at REAL,
-    report TEXT
+    report TEXT,
+    kind TEXT NOT NULL DEFAULT 'ingest',     -- ingest | remove | retag | import
+    itemized INTEGER NOT NULL DEFAULT 0      -- 1 when the history names every policy it changed
 );
 CREATE TABLE IF NOT EXISTS history (
     batch_id INTEGER,
     at REAL NOT NULL,
     path TEXT,
     policy_id TEXT,
-    action TEXT NOT NULL,          -- added | updated | unchanged | failed | removed | aliased
-    detail TEXT
+    action TEXT NOT NULL,          -- added | updated | removed | renamed | ingested | imported | failed
+    detail TEXT                    -- added, updated, removed, renamed: JSON {title, replaced_by}
 );
 CREATE TABLE IF NOT EXISTS saved_searches (
     id TEXT PRIMARY KEY,
@@ -63,8 +66,20 @@ CREATE TABLE IF NOT EXISTS saved_searches (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_policy ON history(policy_id);
+CREATE INDEX IF NOT EXISTS history_batch ON history(batch_id);
 CREATE INDEX IF NOT EXISTS policies_pending ON policies(pending);
+CREATE INDEX IF NOT EXISTS policies_created ON policies(created_at);
 """
+
+
+#: Columns added since the first release: (table, column, declaration, backfill SQL or None).
+MIGRATIONS = (
+    ("sources", "root", "TEXT", None),
+    ("policies", "removed_at", "REAL",
+     "UPDATE policies SET removed_at=updated_at WHERE status='removed' AND removed_at IS NULL"),
+    ("batches", "kind", "TEXT NOT NULL DEFAULT 'ingest'", None),
+    ("batches", "itemized", "INTEGER NOT NULL DEFAULT 0", None),
+)
 
 
 class Catalog:
@@ -81,11 +96,24 @@ class Catalog:
         self._add_missing_columns()
 
     def _add_missing_columns(self) -> None:
-        """Bring a catalog written by an older release up to this schema."""
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(sources)")}
-        if "root" not in columns:
-            with self.conn:
-                self.conn.execute("ALTER TABLE sources ADD COLUMN root TEXT")
+        """Bring a catalog written by an older release up to this schema.
+
+        A removal's time was only the row's ``updated_at`` before ``removed_at``: it is copied
+        over. Batches of older releases were all ingests, and their history names no policy
+        (``itemized`` 0).
+        """
+        for table, column, declaration, backfill in MIGRATIONS:
+            columns = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column in columns:
+                continue
+            try:
+                with self.conn:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                    if backfill:
+                        self.conn.execute(backfill)
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
 
     def close(self) -> None:
         """Close the connection."""
@@ -100,16 +128,27 @@ class Catalog:
     # --- policies -------------------------------------------------------------
 
     def put_policy(self, policy: Policy) -> str:
-        """Insert or replace a policy, marked pending; returns 'added' or 'updated'."""
+        """Insert or replace a policy, marked pending and active; returns 'added' or 'updated'.
+
+        A policy already here keeps the time it first entered (``created_at``), also when it
+        comes back after a removal.
+        """
         now = time.time()
         row = self.conn.execute("SELECT created_at FROM policies WHERE id=?", (policy.id,)).fetchone()
         created = row["created_at"] if row else now
         self.conn.execute(
             "INSERT OR REPLACE INTO policies(id, record, status, replaced_by, pending, source_path,"
-            " sha256, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            " sha256, created_at, updated_at, removed_at) VALUES (?,?,?,?,?,?,?,?,?,NULL)",
             (policy.id, json.dumps(policy.to_dict(), ensure_ascii=False), "active", None, 1,
              policy.source.path, policy.source.sha256, created, now))
         return "updated" if row else "added"
+
+    def refresh_source(self, policy: Policy) -> None:
+        """Take a policy's new source file (path, fingerprint) into its record, leaving its
+        change time and its index state alone (see :meth:`PolicyWriter.put`)."""
+        self.conn.execute("UPDATE policies SET record=?, source_path=?, sha256=? WHERE id=?",
+                          (json.dumps(policy.to_dict(), ensure_ascii=False), policy.source.path,
+                           policy.source.sha256, policy.id))
 
     def get_policy(self, policy_id: str) -> Policy | None:
         """The policy with this id, active or removed, or None."""
@@ -117,11 +156,36 @@ class Catalog:
         return Policy.from_dict(json.loads(row["record"])) if row else None
 
     def policy_status(self, policy_id: str) -> dict | None:
-        """Status row of a policy: status, replaced_by, created_at, updated_at."""
+        """Status row of a policy: status, replaced_by, created_at, updated_at, removed_at."""
         row = self.conn.execute(
-            "SELECT status, replaced_by, created_at, updated_at FROM policies WHERE id=?",
+            "SELECT status, replaced_by, created_at, updated_at, removed_at FROM policies WHERE id=?",
             (policy_id,)).fetchone()
         return dict(row) if row else None
+
+    def newest_first_seen(self, page_rows: int = 500) -> Iterator[tuple[str, float, float]]:
+        """``(id, created_at, updated_at)`` of every active policy, the latest to enter first
+        (ties: by id), read ``page_rows`` at a time: stop when you have enough.
+
+        Each page is read whole, so no statement stays open on the shared connection between
+        pages, and starts after the last row of the one before, so a policy added meanwhile
+        (it sorts first) neither repeats a row nor pushes one out.
+        """
+        rows = self.conn.execute(
+            "SELECT id, created_at, updated_at FROM policies WHERE status='active'"
+            " ORDER BY created_at DESC, id LIMIT ?", (page_rows,)).fetchall()
+        while rows:
+            yield from (tuple(row) for row in rows)
+            if len(rows) < page_rows:
+                return
+            last_id, last_created, _ = rows[-1]
+            rows = self.conn.execute(
+                "SELECT id, created_at, updated_at FROM policies WHERE status='active'"
+                " AND (created_at < ? OR (created_at = ? AND id > ?))"
+                " ORDER BY created_at DESC, id LIMIT ?", (last_created, last_created, last_id, page_rows)).fetchall()
+
+    def last_change(self) -> float | None:
+        """When a policy was last added, changed or removed (None in an empty catalog)."""
+        return self.conn.execute("SELECT MAX(updated_at) FROM policies").fetchone()[0]
 
     def iter_policies(self, include_removed: bool = False) -> Iterator[Policy]:
         """Every policy, ordered by id."""
@@ -136,10 +200,11 @@ class Catalog:
         return {r[0] for r in self.conn.execute("SELECT id FROM policies WHERE status='active'")}
 
     def mark_removed(self, policy_id: str, replaced_by: str | None = None) -> None:
-        """Mark a policy removed (it stays in the catalog; links answer that it is gone)."""
+        """Mark a policy removed (it stays in the catalog; links answer that it is gone), and when."""
+        now = time.time()
         self.conn.execute(
-            "UPDATE policies SET status='removed', replaced_by=?, pending=1, updated_at=? WHERE id=?",
-            (replaced_by, time.time(), policy_id))
+            "UPDATE policies SET status='removed', replaced_by=?, pending=1, updated_at=?, removed_at=?"
+            " WHERE id=?", (replaced_by, now, now, policy_id))
 
     def pending_ids(self) -> list[str]:
         """Policies whose latest state may not be in the committed index yet."""
@@ -232,10 +297,12 @@ class Catalog:
             (search_id, json.dumps(params, ensure_ascii=False), time.time()))
         return cur.rowcount == 1
 
-    def start_batch(self) -> int:
-        """Open a batch in the history; returns its number."""
+    def start_batch(self, kind: str = "ingest") -> int:
+        """Open a batch of changes in the history (``kind``: ingest, remove, retag, import);
+        returns its number. Its history lines name every policy it adds, updates or removes."""
         with self.conn:
-            cur = self.conn.execute("INSERT INTO batches(started_at) VALUES (?)", (time.time(),))
+            cur = self.conn.execute("INSERT INTO batches(started_at, kind, itemized) VALUES (?,?,1)",
+                                    (time.time(), kind))
         return int(cur.lastrowid)
 
     def finish_batch(self, batch_id: int, report: dict) -> None:
@@ -249,6 +316,35 @@ class Catalog:
         """Append one line to the ingestion history."""
         self.conn.execute("INSERT INTO history(batch_id, at, path, policy_id, action, detail)"
                           " VALUES (?,?,?,?,?,?)", (batch_id, time.time(), path, policy_id, action, detail))
+
+    def batches(self, since: float | None = None) -> list[dict]:
+        """The batches started at or after ``since`` (all by default), the latest first: id, kind,
+        started_at, finished_at, itemized and report (the stored report, a dict, or None)."""
+        rows = self.conn.execute(
+            "SELECT id, kind, started_at, finished_at, itemized, report FROM batches"
+            " WHERE started_at >= ? ORDER BY started_at DESC, id DESC", (since or 0.0,))
+        return [{**dict(row), "itemized": bool(row["itemized"]),
+                 "report": json.loads(row["report"]) if row["report"] else None} for row in rows]
+
+    def log_policy_change(self, batch_id: int | None, action: str, policy_id: str, title: str,
+                          replaced_by: str | None = None) -> None:
+        """One policy added, updated, removed or renamed (taken out for ``replaced_by``, its new
+        id), with its title at the time."""
+        detail = {"title": title, "replaced_by": replaced_by} if replaced_by else {"title": title}
+        self.log(batch_id, action, None, policy_id, json.dumps(detail, ensure_ascii=False))
+
+    def policy_changes(self, batch_id: int) -> list[dict]:
+        """What a batch did to each policy, in order: ``{action, id, title, replaced_by, at}``
+        (action: added, updated, removed or renamed)."""
+        rows = self.conn.execute(
+            "SELECT action, policy_id, detail, at FROM history WHERE batch_id=? AND policy_id IS NOT NULL"
+            " AND action IN ('added', 'updated', 'removed', 'renamed') ORDER BY rowid", (batch_id,))
+        changes = []
+        for row in rows:
+            detail = json.loads(row["detail"] or "{}")
+            changes.append({"action": row["action"], "id": row["policy_id"], "title": detail.get("title", ""),
+                            "replaced_by": detail.get("replaced_by"), "at": row["at"]})
+        return changes
 
     def counts(self) -> dict:
         """Numbers for ``stats``: policies by format, level, region, topic, industry and validity."""

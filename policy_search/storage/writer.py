@@ -48,6 +48,8 @@ class PolicyWriter:
         self._backend: SearchBackend | None = None
         self._writer: BackendWriter | None = None
         self._touched: list[str] = []
+        #: The batch of the history that changes are logged under (see :meth:`start_batch`).
+        self.batch_id: int | None = None
         self.recovered = 0
         #: Policies recovery set aside because the index cannot take them: ``{"id", "error"}``.
         self.set_aside: list[dict] = []
@@ -111,6 +113,10 @@ class PolicyWriter:
     def put(self, policy: Policy, fields: dict | None = None) -> str:
         """Add or replace a policy; returns 'added', 'updated' or 'unchanged'.
 
+        A policy that differs only in the path or fingerprint of its source file (a bulk file
+        with another record edited, a file moved) is unchanged: the catalog takes its new source,
+        but its last-change time, its history and the index stay as they were.
+
         ``fields``, when given, are the policy's index fields already made (an ingest
         worker's ``analyse_fields(policy_to_fields(policy))``); else they are made here.
         """
@@ -119,13 +125,14 @@ class PolicyWriter:
             raise DocumentError(f"policy {policy.id}: {problem}", hint="split the document into its parts")
         old = self.catalog.get_policy(policy.id)
         status = self.catalog.policy_status(policy.id)
-        if (old is not None and status["status"] == "active"
-                and json.dumps(old.to_dict(), sort_keys=True, ensure_ascii=False)
-                == json.dumps(policy.to_dict(), sort_keys=True, ensure_ascii=False)):
+        if old is not None and status["status"] == "active" and _as_shown(old) == _as_shown(policy):
+            if old.source != policy.source:  # the same policy from a moved or otherwise edited file
+                self.catalog.refresh_source(policy)
             return "unchanged"
         action = self.catalog.put_policy(policy)
         if status and status["status"] != "active":
             action = "updated"
+        self.catalog.log_policy_change(self.batch_id, action, policy.id, policy.title)
         self._index_writer().upsert(self._versioned(policy, fields))
         self._touched.append(policy.id)
         return action
@@ -141,15 +148,39 @@ class PolicyWriter:
         status = self.catalog.policy_status(policy_id)
         return catalog_version(status["updated_at"]) if status else None
 
-    def remove(self, policy_id: str, replaced_by: str | None = None) -> None:
-        """Take a policy out of search; the catalog keeps it, marked removed."""
+    def remove(self, policy_id: str, replaced_by: str | None = None, *, renamed: bool = False) -> None:
+        """Take a policy out of search; the catalog keeps it, marked removed.
+
+        ``renamed``: the policy lives on as ``replaced_by`` (its identity changed), which the
+        history says instead of a removal; :meth:`rename` does that with the alias.
+        """
+        old = self.catalog.get_policy(policy_id)
         self.catalog.mark_removed(policy_id, replaced_by)
+        self.catalog.log_policy_change(self.batch_id, "renamed" if renamed else "removed", policy_id,
+                                       old.title if old is not None else "", replaced_by)
         self._index_writer().delete(policy_id, self._version_of(policy_id))
         self._touched.append(policy_id)
+
+    def rename(self, old_id: str, new_id: str) -> None:
+        """A policy's id changed: the old one is taken out of search and redirects to the new one."""
+        self.remove(old_id, replaced_by=new_id, renamed=True)
+        self.alias(old_id, new_id)
 
     def alias(self, old_id: str, new_id: str) -> None:
         """Make an old id redirect to a policy's new id."""
         self.catalog.add_alias(old_id, new_id)
+
+    def start_batch(self, kind: str) -> int:
+        """Open a batch in the catalog's history (``ingest``, ``remove``, ``retag``, ``import``):
+        every policy added, updated or removed until :meth:`finish_batch` is logged under it."""
+        self.batch_id = self.catalog.start_batch(kind)
+        return self.batch_id
+
+    def finish_batch(self, report: dict) -> None:
+        """Close the open batch with its report (call after :meth:`commit`)."""
+        if self.batch_id is not None:
+            self.catalog.finish_batch(self.batch_id, report)
+            self.batch_id = None
 
     def known_source(self, key: str) -> dict | None:
         """What the catalog knows of a source file (its fingerprint and policy ids)."""
@@ -276,6 +307,22 @@ class _Unindexable(Exception):
     def __init__(self, policy_id: str, reason: str):
         super().__init__(reason)
         self.policy_id, self.reason = policy_id, reason
+
+
+def _as_shown(policy: Policy) -> str:
+    """A policy's record as searches and pages show it: everything but the path and fingerprint
+    of its source file (its format is indexed, so it counts). Two policies equal in this are
+    the same policy, and writing the second is no change to it.
+
+    >>> from policy_search.models import SourceFile
+    >>> a = Policy(id="a", title="t", text="x", source=SourceFile("a.jsonl", "jsonl", "1" * 64))
+    >>> b = Policy(id="a", title="t", text="x", source=SourceFile("b.jsonl", "jsonl", "2" * 64))
+    >>> _as_shown(a) == _as_shown(b)
+    True
+    """
+    data = policy.to_dict()
+    data["source"] = {"format": policy.source.format}
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
 def unindexable_reason(policy: Policy) -> str | None:
