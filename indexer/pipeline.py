@@ -131,6 +131,9 @@ class _DryRunWriter:
     def remove(self, policy_id, replaced_by=None):
         pass
 
+    def rename(self, old_id, new_id):
+        pass
+
     def alias(self, old_id, new_id):
         pass
 
@@ -151,12 +154,13 @@ def _retire_vanished(writer, old_ids: list[str], new_ids: list[str], report: Bat
     """Policies a changed file no longer yields: redirected to its one new policy, or removed."""
     for old_id in (i for i in old_ids if i not in new_ids):
         successor = new_ids[0] if len(new_ids) == 1 and len(old_ids) == 1 else None
-        writer.remove(old_id, replaced_by=successor)
         if successor:
-            writer.alias(old_id, successor)
+            writer.rename(old_id, successor)
             report.warn(display, f"identity changed: old id {old_id} now redirects to {successor}")
         else:
-            report.count("removed")
+            old = writer.catalog.get_policy(old_id) if writer.catalog is not None else None
+            writer.remove(old_id)
+            report.count("removed", old_id, old.title if old is not None else "")
 
 
 def _check_size(path: Path) -> None:
@@ -200,7 +204,7 @@ def _put_policies(writer, source: Source, parsed: Parsed, report: BatchReport, s
         ready = fields[number] if fields else None
         action = writer.put(policy, ready) if ready is not None else writer.put(policy)
         if not duplicate:
-            report.count(action)
+            report.count(action, policy.id, policy.title)
         new_ids.append(policy.id)
     return new_ids
 
@@ -347,12 +351,12 @@ def ingest(paths: list[str | Path], data_dir: Path, *, dry_run: bool = False,
         report.recovered = writer.recovered
         for item in getattr(writer, "set_aside", []):
             report.warn(f"policy {item['id']}", f"left pending by an earlier run and set aside: {item['error']}")
-        batch_id = None if dry_run else writer.catalog.start_batch()
+        batch_id = None if dry_run else writer.start_batch("ingest")
         jobs = default_jobs() if jobs is None else max(1, jobs)
         steps = iter_ingest(sources, writer, report, batch_id, replace_ids, jobs=1 if dry_run else jobs)
         for _ in (progress(steps, len(sources)) if progress else steps):
             pass
         writer.commit()
         if batch_id is not None:
-            writer.catalog.finish_batch(batch_id, report.to_dict())
+            writer.finish_batch(report.to_dict())
     return report

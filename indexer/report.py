@@ -5,10 +5,16 @@ from dataclasses import dataclass, field
 
 from policy_search.text.cleaning import printable_path
 
+#: The human report names the policies of an action when it has at most this many.
+NAMED_AT_MOST = 10
+#: The actions whose policies the report lists by id.
+LISTED_ACTIONS = ("added", "updated", "removed")
+
 
 @dataclass
 class BatchReport:
-    """Counts of policies added, updated and unchanged; failed files and warnings with reasons."""
+    """Counts of policies added, updated and unchanged; failed files and warnings with reasons;
+    the ids (and titles) of the policies added, updated and removed."""
 
     added: int = 0
     updated: int = 0
@@ -20,10 +26,18 @@ class BatchReport:
     files: int = 0
     dry_run: bool = False
     recovered: int = 0
+    #: {action: {id: title}} for the actions of LISTED_ACTIONS, in the order they happened
+    changed: dict[str, dict[str, str]] = field(default_factory=lambda: {a: {} for a in LISTED_ACTIONS})
 
-    def count(self, action: str) -> None:
-        """Add one policy to the counter of its action."""
+    def count(self, action: str, policy_id: str | None = None, title: str = "") -> None:
+        """Add one policy to the counter of its action (and, for a listed action, its id)."""
         setattr(self, action, getattr(self, action) + 1)
+        if policy_id is not None and action in self.changed:
+            self.changed[action][policy_id] = title
+
+    def ids(self, action: str) -> list[str]:
+        """The ids of the policies an action touched, in order."""
+        return list(self.changed[action])
 
     def fail(self, path: str, reason: str) -> None:
         """A file or record that could not be ingested, with why."""
@@ -47,7 +61,8 @@ class BatchReport:
         return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
                 "removed": self.removed, "failed": self.failed, "warnings": self.warnings,
                 "skipped": self.skipped,
-                "files": self.files, "dry_run": self.dry_run, "recovered": self.recovered}
+                "files": self.files, "dry_run": self.dry_run, "recovered": self.recovered,
+                **{f"{action}_ids": self.ids(action) for action in LISTED_ACTIONS}}
 
     def summary(self) -> str:
         """One line for people."""
@@ -60,3 +75,14 @@ class BatchReport:
             parts.append(f"{len(self.skipped)} skipped")
         text = ", ".join(parts) + f" ({self.files} files)"
         return f"{text} {verb}".strip()
+
+    def named_lines(self) -> list[str]:
+        """For people: the policies of each action, one a line (``+ id  title``), when an action
+        has at most :data:`NAMED_AT_MOST` of them; else nothing for it (the count says enough)."""
+        marks = {"added": "+", "updated": "~", "removed": "-"}
+        lines = []
+        for action in LISTED_ACTIONS:
+            named = self.changed[action]
+            if 0 < len(named) <= NAMED_AT_MOST:
+                lines += [f"{marks[action]} {pid}  {printable_path(title)}" for pid, title in named.items()]
+        return lines

@@ -143,6 +143,8 @@ def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
             click.echo(f"Indexed {report.recovered} policies again from the catalog "
                        "(left pending by an interrupted run, or an index of an older format).")
         click.echo(report.summary())
+        for line in report.named_lines():
+            click.echo(line)
     sys.exit(report.exit_code)
 
 
@@ -296,9 +298,11 @@ def remove(obj, policy_id, replaced_by):
         if replaced_by:
             service.get(replaced_by)
     with PolicyWriter(obj["data_dir"], on_wait=wait_message_to(sys.stderr)) as writer:
+        writer.start_batch("remove")
         with writer.transaction():
             writer.remove(view.policy.id, replaced_by=replaced_by)
         writer.commit()
+        writer.finish_batch({"removed": 1})
     click.echo(f"Removed {view.policy.id}: {view.policy.title}")
 
 
@@ -322,10 +326,12 @@ def retag(obj, policy_ids, retag_all):
             targets = list(writer.catalog.iter_policies())
         else:
             targets = [_existing(writer.catalog, policy_id) for policy_id in policy_ids]
+        writer.start_batch("retag")
         with writer.transaction():
             for policy in targets:
                 changed += writer.put(retag_policy(policy)) != "unchanged"
         writer.commit()
+        writer.finish_batch({"updated": changed, "unchanged": len(targets) - changed})
     click.echo(f"Retagged {len(targets)} policies: {changed} changed.")
 
 
@@ -383,6 +389,43 @@ def reindex(obj, wait, as_json):
     for item in set_aside:
         click.echo(f"set aside {item['id']}: {item['error']}", err=True)
     click.echo(f"Indexed {indexed} policies anew from the catalog (generation {generation}).")
+
+
+def _checked_day(ctx, param, value):
+    """--since as it is read: a day, or a usage error (exit 2) with a hint."""
+    import datetime
+
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:  # fromisoformat would also take 20260301 and 2026-W09
+            return datetime.date.fromisoformat(text)
+    except ValueError:
+        pass
+    _fail(f"--since: {value[:40]!r} is not a day", "write it as YYYY-MM-DD, e.g. --since 2026-03-01", status=2)
+
+
+@main.command()
+@click.option("--since", default=None, metavar="YYYY-MM-DD", callback=_checked_day,
+              help="Only batches started on or after this day (local time).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def changes(obj, since, as_json):
+    """What each batch added, updated and removed (ingest, remove, retag, import), the latest first."""
+    from policy_search.changes import batch_changes, day_start
+
+    with open_service(obj["data_dir"]) as service:
+        batches = batch_changes(service.catalog, day_start(since) if since else None)
+    if as_json:
+        _emit_json({"since": since.isoformat() if since else None,
+                    "batches": [batch.to_dict() for batch in batches]})
+        return
+    for batch in batches:
+        for line in batch.lines():
+            click.echo(line)
+    when = f" since {since.isoformat()}" if since else ""
+    click.echo(f"-- {len(batches)} {'batch' if len(batches) == 1 else 'batches'}{when}")
 
 
 @main.command()
