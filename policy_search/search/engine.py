@@ -32,6 +32,7 @@ stored fields       ``STORED_CACHE_DOCS`` documents and ``STORED_CACHE_CHARS`` c
 facet values        one matrix per facet field (four), values × documents bytes: made of the
                     index, not of the queries
 date order          one ``int32`` per document
+ids                 one string per document (the id column, read once)
 ==================  ==========================================================================
 
 A server reads ahead before it answers (:meth:`Snapshot.warm_postings`, :meth:`Snapshot.warm_folded`,
@@ -126,6 +127,7 @@ class Snapshot:
         self._stored_chars = 0
         self._folded_chars = 0
         self._by_date: np.ndarray | None = None
+        self._ids: list[str] | None = None
         self._lock = threading.Lock()
 
     def _field_lengths(self, reader, field: str) -> np.ndarray:
@@ -442,6 +444,22 @@ class Snapshot:
             done += 1
             chars += len(self._folded.get(docnum, ""))
         return done, chars
+
+    def ids(self) -> list[str]:
+        """The policy id of every document number (made once per generation: one string a
+        document). Read from the id column, or, in an index of an older shape without it, from the
+        stored fields."""
+        if self._ids is None:
+            with self.reading:
+                if self._ids is None:
+                    reader = self.searcher.reader()
+                    if reader.has_column("id"):
+                        found = list(reader.column_reader("id", translate=True)) if self.doc_count else []
+                    else:
+                        found = [self.searcher.stored_fields(d).get("id", "") if self.live[d] else ""
+                                 for d in range(self.doc_count)]
+                    self._ids = found
+        return self._ids
 
     # --- date order ------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from policy_search.search import rerank, snippets
+from policy_search.search.first_seen import MAX_FIRST_SEEN, SeenHit, SeenPage, pick_newest
 from policy_search.storage.backend import IndexView, ListRequest, RankedRequest, SearchBackend, open_backend
 from policy_search.storage.catalog import Catalog
 from policy_search.errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
@@ -409,6 +410,44 @@ class SearchService:
         hits = _hits(view, page, _marked_terms(parsed), details, budget, folded)
         return hits, ranked.total, ranked.facets
 
+    def first_seen(self, text: str = "", *, limit: int = MAX_FIRST_SEEN, **filters) -> SeenPage:
+        """What is new: the policies a search matches, the latest to enter the catalog first (not
+        by relevance, nor by their own dates), at most ``limit``.
+
+        ``text`` matches as in a search sorted by date; ``filters`` are :meth:`search`'s (level,
+        region, applies_to, topic, industry, in_force ...: whatever :class:`Filters` holds). Each
+        entry's hit has the opening of its text as snippet; the page says which index generation
+        it read.
+        """
+        if not 1 <= limit <= MAX_FIRST_SEEN:
+            raise QueryError(f"limit must be between 1 and {MAX_FIRST_SEEN}")
+        with self._turn() as leave:
+            parsed = parse_user_query(text)
+            wanted = Filters(**filters)
+            build_filter(wanted)  # an unknown level or region is refused before the index is read
+            budget = Budget(self.budget_s)
+            with self.backend.reading() as view:
+                heavy = self._is_heavy(view, parsed, wanted, True)
+                if heavy:
+                    leave()
+                with self._admitted(heavy, budget):
+                    listed = view.listed(ListRequest(terms=scoring_terms(parsed), phrases=parsed.phrases,
+                                                     excluded=parsed.excluded, filters=wanted, facets=False,
+                                                     stop=budget.over))
+                    matching = dict(zip(view.policy_ids(listed.refs), listed.refs))
+                    chosen = pick_newest(matching, self.catalog.newest_first_seen(), limit)
+                    entries = [SeenHit(_opening_hit(view.document(ref)), first, updated)
+                               for ref, first, updated in chosen]
+                generation = view.generation
+            last_change = self.catalog.last_change()
+        return SeenPage(entries=entries, total=listed.total, generation=generation, last_change=last_change,
+                        partial=budget.partial)
+
+    def generation(self) -> int:
+        """The index generation searches read now (a new commit is seen here first)."""
+        with self.backend.reading() as view:
+            return view.generation
+
     def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
               in_force: bool = False) -> MatchResult:
         """The one-click lookup: what applies to an enterprise in a region, by level, in force first."""
@@ -485,6 +524,11 @@ class SearchService:
         with self.backend.reading() as view:
             data["indexed"] = view.doc_count()
         return data
+
+
+def _opening_hit(fields: dict) -> Hit:
+    """A document's stored fields as a hit whose snippet is the opening of its text."""
+    return _hit_from_stored(fields, 0.0, snippets.opening(fields.get("body", "")), [])
 
 
 def _hits(view: IndexView, page: list[tuple[float, int, dict]], marked_terms: list[str],

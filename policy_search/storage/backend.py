@@ -114,6 +114,9 @@ class IndexView(Protocol):
     def has_id(self, policy_id: str) -> bool:
         """True when the view holds a document of the id."""
 
+    def policy_ids(self, refs: list[int]) -> list[str]:
+        """The policy ids of documents, without reading their stored fields when it can."""
+
     def doc_count(self) -> int:
         """How many documents the view holds."""
 

@@ -450,6 +450,11 @@ class LocalView:
         """Whoosh's idf of a term in this generation."""
         return self.arrays.idf(field, text)
 
+    def policy_ids(self, refs: list[int]) -> list[str]:
+        """The ids of documents, from the id column read once for the generation."""
+        ids = self.arrays.ids()
+        return [ids[ref] for ref in refs]
+
     def has_id(self, policy_id: str) -> bool:
         """True when this generation holds the id."""
         with self._generation.reading:

@@ -563,6 +563,9 @@ class OpenSearchView:
 
     # --- documents and statistics ------------------------------------------------------------
 
+    def policy_ids(self, refs: list[int]) -> list[str]:
+        return [self._ids[ref] for ref in refs]  # the policy id is the document's _id
+
     def document(self, ref: int, keep: bool = True) -> dict:
         self._read_texts([ref])
         return {k: v for k, v in self._docs[ref].items() if not k.startswith("folded_")}
