@@ -9,7 +9,7 @@ from policy_search.links import check_base_url
 from policy_search.search.service import SearchService
 from policy_search.settings import resolve_data_dir
 
-from . import api, errors, hosts, labels, pages, policy_pages, saved, security
+from . import api, errors, feeds, hosts, labels, pages, policy_pages, saved, security
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,8 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.url_map.merge_slashes = False  # "/api/policies//x" is an unknown id (404), not a redirect
     app.extensions["policy_search"] = _ServiceHolder(app.config["DATA_DIR"])
-    for blueprint in (pages.bp, policy_pages.bp, saved.bp, api.bp):
+    for blueprint in (pages.bp, policy_pages.bp, saved.bp, feeds.bp, api.bp):
         app.register_blueprint(blueprint)
+    feeds.register(app)
     app.jinja_env.globals.update(level_name=labels.level_name, status_name=labels.status_name)
     errors.register(app)
     hosts.register(app)

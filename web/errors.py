@@ -26,7 +26,8 @@ CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 410: "
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API, and the feeds (read by programs too), answer errors as JSON."""
+    return request.path.startswith("/api/") or request.path.endswith("/feed.atom")
 
 
 def error_response(status: int, message: str, code: str | None = None, param: str | None = None):
