@@ -170,6 +170,7 @@ def test_home_page(tab):
     assert page.locator("form.search input[name=q]").is_visible()
     assert page.locator(".shortcuts .chip").count() > 0
     assert page.locator(".newest .hit").count() > 0
+    assert page.locator(".recent .hit").count() > 0, "the 新收录 list beside the newest by date"
     if tab.is_phone:
         assert tab.height_of("form.search input[name=q]") >= MIN_TOUCH_PX
         assert tab.height_of("form.search button[type=submit]") >= MIN_TOUCH_PX
@@ -252,6 +253,27 @@ def test_match_shandong_zaozhuang_yicheng(tab):
     tab.screenshot("match")
     heads.first.scroll_into_view_if_needed()
     tab.screenshot("match-first-group")
+    tab.check_page()
+
+
+def test_search_page_offers_the_feed_of_that_search(tab):
+    feedparser = pytest.importorskip("feedparser", reason="feedparser not installed: pip install -e '.[test]'")
+    _search_from_home(tab, "复工复产")
+    page = tab.page
+    link = page.locator('head link[rel="alternate"][type="application/atom+xml"]')
+    assert link.count() == 1, "one feed named in the head"
+    assert "复工复产" in link.get_attribute("title")
+    href = link.evaluate("element => element.href")  # as the browser resolves it
+    assert "/feed.atom?q=" in href
+    total = tab.result_count()
+    shown = [a.get_attribute("href").rsplit("/", 1)[1] for a in page.locator("article.hit h3 a").all()]
+    answer = page.request.get(href)
+    assert answer.status == 200 and answer.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(answer.body())
+    assert not feed.bozo and feed.version == "atom10"
+    ids = [entry.link.rsplit("/", 1)[1] for entry in feed.entries]
+    assert len(ids) == min(total, 50) and set(shown) <= set(ids), "the feed holds the search's policies"
+    assert feed.feed.links[0].href == href
     tab.check_page()
 
 

@@ -225,7 +225,7 @@ FUZZ = settings(max_examples=500, deadline=None, derandomize=True, database=None
 
 
 @FUZZ
-@given(path=st.sampled_from(["/search", "/api/search"]), pairs=query_pairs(SEARCH_NAMES))
+@given(path=st.sampled_from(["/search", "/api/search", "/feed.atom"]), pairs=query_pairs(SEARCH_NAMES))
 def test_a_search_answers_any_parameters(client, path, pairs):
     event(f"status {fetch(client, with_query(path, pairs)).status_code}")
 
@@ -252,7 +252,7 @@ def test_a_repeated_parameter_is_answered(client, path, name, values):
 
 
 ID_PAGES = ("/api/policies/{}", "/p/{}", "/p/{}/original", "/p/{}/qr.png", "/p/{}/qr.svg",
-            "/s/{}", "/s/{}/qr.png")
+            "/s/{}", "/s/{}/qr.png", "/s/{}/feed.atom")
 
 
 @st.composite
@@ -294,9 +294,24 @@ def test_qr_codes_answer_any_size_and_etag(client, site, data, kind, size, etag)
         assert response.mimetype in ("image/png", "image/svg+xml")
 
 
+@settings(FUZZ, max_examples=200)
+@given(path=st.sampled_from(["/feed.atom", "/feed.atom?topic=稳岗就业", "/s/{saved}/feed.atom"]),
+       etag=st.one_of(st.none(), st.just("*"), st.text(PRINTABLE_ASCII)),
+       since=st.one_of(st.none(), st.text(PRINTABLE_ASCII), st.sampled_from(
+           ["Mon, 01 Jan 2001 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 01 Jan 1970 00:00:00 GMT"])))
+def test_feeds_answer_any_validators(client, site, path, etag, since):
+    headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", since)) if v is not None}
+    response = fetch(client, path.format(saved=site["saved"]), headers=headers)
+    event(f"status {response.status_code}")
+    assert response.status_code in (200, 304)
+    if response.status_code == 200:
+        assert response.mimetype == "application/atom+xml" and response.headers["ETag"]
+
+
 ALL_PAGES = ("/", "/search", "/api/search", "/match", "/api/match", "/api/facets",
              "/api/openapi.json", "/p/{id}", "/p/{id}/original", "/p/{id}/qr.png", "/api/policies/{id}",
-             "/s/{saved}", "/static/style.css", "/static/nope.css", "/nowhere", "/api/nowhere")
+             "/s/{saved}", "/feed.atom", "/s/{saved}/feed.atom", "/static/style.css", "/static/nope.css",
+             "/nowhere", "/api/nowhere")
 
 
 @settings(FUZZ, max_examples=200)

@@ -1,6 +1,8 @@
 """What the templates show: Chinese labels, facet links, active-filter chips, region steps."""
 from __future__ import annotations
 
+import datetime
+
 from flask import url_for
 
 from policy_search.text import divisions
@@ -17,6 +19,11 @@ def level_name(level: str | None) -> str:
 
 def status_name(status: str) -> str:
     return STATUS_NAMES.get(status, status)
+
+
+def local_day(timestamp: float) -> str:
+    """The day of a Unix time on the server's clock, as YYYY-MM-DD."""
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d")
 
 
 def region_label(code: str | None) -> str:

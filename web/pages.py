@@ -9,6 +9,7 @@ from policy_search.vocabulary import industry_names, topic_names
 
 from . import labels
 from .context import service
+from .feeds import home_feed_link, search_feed_link
 from .params import match_params, search_params
 
 bp = Blueprint("pages", __name__)
@@ -16,20 +17,25 @@ bp = Blueprint("pages", __name__)
 #: One-click searches on the home page: (label, topic).
 SHORTCUTS = ("复工复产", "稳岗就业", "财税支持", "金融支持", "租金减免", "社会保险", "土地使用", "人才")
 NEWEST_ON_HOME = 6
+#: The home page's 新收录 list: the latest policies to enter, whatever their own dates.
+RECENT_ON_HOME = 6
 
 
 @bp.get("/")
 def home():
     newest = service().search("", sort="date", limit=NEWEST_ON_HOME, details=False)
+    recent = [{"hit": seen.hit, "seen_on": labels.local_day(seen.first_seen)}
+              for seen in service().first_seen("", limit=RECENT_ON_HOME).entries]
     shortcuts = [t for t in SHORTCUTS if t in topic_names()]
-    return render_template("home.html", newest=newest.hits, shortcuts=shortcuts, total=newest.total)
+    return render_template("home.html", newest=newest.hits, recent=recent, shortcuts=shortcuts,
+                           total=newest.total, feed=home_feed_link())
 
 
 @bp.get("/search")
 def search():
     params = search_params(request.args)
     page = service().search(params.q, **params.service_kwargs())
-    return render_template("search.html", params=params, page=page,
+    return render_template("search.html", params=params, page=page, feed=search_feed_link(params),
                            facet_groups=labels.facet_groups(page.facets, params),
                            chips=labels.active_filters(params),
                            topics=topic_names(), industries=industry_names(), levels=LEVELS)
