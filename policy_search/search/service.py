@@ -291,12 +291,10 @@ class SearchService:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def search(self, text: str, *, level: str | None = None, region: str | None = None,
-               applies_to: str | None = None, topic: str | None = None,
-               industry: str | None = None, in_force: bool = False, limit: int = 10,
-               page: int = 1, sort: str = "relevance", details: bool = True,
-               budget_s: float | None = None) -> SearchPage:
-        """Search policies; filters narrow, ``sort`` is 'relevance' or 'date'.
+    def search(self, text: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
+               details: bool = True, budget_s: float | None = None, **filters) -> SearchPage:
+        """Search policies; ``filters`` (by name, see :data:`filters.FILTER_FIELDS`) narrow,
+        ``sort`` is 'relevance' or 'date'.
 
         ``details=False`` leaves out snippets and facet counts (ranking only, for evaluation).
         ``budget_s`` replaces the service's time budget for this search. A heavy query that
@@ -305,8 +303,7 @@ class SearchService:
         _check_paging(limit, page, sort)
         with self._turn() as leave:
             parsed = parse_user_query(text)
-            filters = Filters(level=level, region=region, applies_to=applies_to, topic=topic,
-                              industry=industry, in_force=in_force)
+            filters = Filters(**filters)
             build_filter(filters)  # an unknown level or region is refused before the index is read
             budget = Budget(self.budget_s if budget_s is None else budget_s)
             by_date = sort == "date" or parsed.is_empty
