@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from policy_search.errors import ConfigurationError
 from policy_search.links import policy_link
-from policy_search.models import LEVEL_NAMES_ZH, LEVELS, Policy, validity_status
+from policy_search.models import DOC_TYPE_NAMES_ZH, LEVEL_NAMES_ZH, LEVELS, Policy, validity_status
 from policy_search.qr import qr_svg
 from policy_search.search.service import MAX_LIMIT
 from policy_search.vocabulary import topic_names
@@ -220,6 +220,8 @@ def filter_labels(**filters) -> list[tuple[str, str]]:
             value = region_path(value)[1]
         elif spec.name == "level":
             value = LEVEL_NAMES_ZH[value]
+        elif spec.name == "type":
+            value = DOC_TYPE_NAMES_ZH[value]
         rows.append((shown.get(spec.name, spec.title), value))
     return rows or [("范围", "全部已收录政策")]
 

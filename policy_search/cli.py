@@ -14,7 +14,7 @@ import traceback
 import click
 
 from policy_search.errors import PolicyNotFoundError, PolicySearchError
-from policy_search.models import LEVEL_NAMES_ZH
+from policy_search.models import DOC_TYPES, LEVEL_NAMES_ZH
 from policy_search.search.filters import FILTER_FIELDS, FLAG, REGION
 from policy_search.search.service import SORTS, open_service
 from policy_search.settings import resolve_data_dir, setting_env
@@ -76,13 +76,20 @@ def _checked_allowed_hosts(ctx, param, value):
     return value
 
 
+#: ``--type`` of the commands that list policies only unless asked for more (match, booklet).
+type_or_all_option = click.option(
+    "--type", "doc_type", type=click.Choice([*DOC_TYPES, "all"]), default="policy", show_default=True,
+    help="The type of documents listed: policies only, another type, or all of them.")
+
+
 def _emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def filter_options(*names: str):
-    """The options of the filters named (default: every one of :data:`filters.FILTER_FIELDS`)."""
-    chosen = [f for f in FILTER_FIELDS if not names or f.name in names]
+def filter_options(*names: str, without: tuple[str, ...] = ()):
+    """The options of the filters named (default: every one of :data:`filters.FILTER_FIELDS`),
+    but those ``without``."""
+    chosen = [f for f in FILTER_FIELDS if (not names or f.name in names) and f.name not in without]
 
     def add(func):
         for spec in reversed(chosen):  # click lists options in the order they are added, last first
@@ -230,12 +237,14 @@ def _hit_line(hit) -> str:
 @click.option("--industry", help="Its industry, e.g. 制造业.")
 @click.option("--topic", help="What it needs, e.g. 稳岗就业.")
 @click.option("--in-force", is_flag=True, help="Leave out expired policies.")
+@type_or_all_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
-def match(obj, region, industry, topic, in_force, as_json):
+def match(obj, region, industry, topic, in_force, doc_type, as_json):
     """One-click lookup: the policies that apply to an enterprise, by level, in force first."""
     with open_service(obj["data_dir"]) as service:
-        result = service.match(region, industry=industry, topic=topic, in_force=in_force)
+        result = service.match(region, industry=industry, topic=topic, in_force=in_force,
+                               type=None if doc_type == "all" else doc_type)
     if as_json:
         _emit_json(result.to_dict())
         return
@@ -412,21 +421,23 @@ def stats(obj, as_json):
 
 
 @main.command()
-@filter_options()
+@filter_options(without=("type",))
+@type_or_all_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The booklet file to write: .html (prints from any browser) or .pdf (needs chromium).")
 @click.option("--title", default=None, help="Title on the cover.")
 @click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None, callback=_checked_base_url,
               help="Public address printed in the links [env POLICY_SEARCH_BASE_URL].")
 @click.pass_obj
-def booklet(obj, output, title, base_url, **filters):
+def booklet(obj, output, title, base_url, doc_type, **filters):
     """Write the printed compendium: cover, contents by level and topic, a QR code per policy."""
     from policy_search.booklet import write_booklet
     from policy_search.links import require_base_url
 
     base = require_base_url(base_url)
     with open_service(obj["data_dir"]) as service:
-        count = write_booklet(service, output, base, title=title, **filters)
+        count = write_booklet(service, output, base, title=title, type=None if doc_type == "all" else doc_type,
+                              **filters)
     click.echo(f"Wrote {output}: {count} {'policy' if count == 1 else 'policies'}.")
 
 

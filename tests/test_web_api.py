@@ -25,7 +25,7 @@ from web.params import MAX_LIMIT, MatchParams, SearchParams
 
 BASE_URL = "https://zc.example.cn"  # the BASE_URL of the corpus_app fixture
 SEARCH_KEYS = ["query", "total", "page", "pages", "limit", "hits", "facets"]
-FACET_NAMES = ["level", "topic", "industry", "region"]
+FACET_NAMES = ["level", "topic", "industry", "region", "type"]
 YICHENG_CHAIN = ("", "370000", "370400", "370404")
 
 #: Error statuses this module sees from each API path (the OpenAPI document must list them).

@@ -4,16 +4,20 @@ from __future__ import annotations
 from flask import url_for
 
 from policy_search.text import divisions
-from policy_search.models import LEVEL_NAMES_ZH
+from policy_search.models import DOC_TYPE_NAMES_ZH, LEVEL_NAMES_ZH
 from policy_search.search.filters import FILTER_FIELDS, FLAG, REGION, FilterField
 
 STATUS_NAMES = {"in_force": "有效", "expired": "已过期", "unknown": "有效期未注明"}
-FACET_TITLES = {"level": "层级", "topic": "主题", "industry": "行业", "region": "地区"}
+FACET_TITLES = {"level": "层级", "topic": "主题", "industry": "行业", "region": "地区", "type": "类型"}
 FACET_SHOWN = 8
 
 
 def level_name(level: str | None) -> str:
     return LEVEL_NAMES_ZH.get(level or "", "未定级")  # also the lookup's "unrated" group
+
+
+def type_name(doc_type: str | None) -> str:
+    return DOC_TYPE_NAMES_ZH.get(doc_type or "", doc_type or "")
 
 
 def status_name(status: str) -> str:
@@ -36,6 +40,8 @@ def facet_groups(facets: dict, params) -> list[dict]:
             param, shown = name, value
             if name == "level":
                 shown = level_name(value)
+            elif name == "type":
+                shown = type_name(value)
             elif name == "region":
                 division = divisions.get(value)
                 if division is None:
@@ -58,6 +64,8 @@ def filter_chip_label(spec: FilterField, value) -> str:
         return f"{spec.title}：{region_label(value)}"
     if spec.name == "level":
         return level_name(value)
+    if spec.name == "type":
+        return type_name(value)
     return value
 
 

@@ -1,6 +1,7 @@
 """The OpenAPI 3 document of the JSON API, built from the same limits the API checks."""
 from __future__ import annotations
 
+from policy_search.models import DOC_TYPES
 from policy_search.search.filters import FILTER_FIELDS, FLAG, REGION, FilterField
 from policy_search.search.query import (MAX_QUERY_CHARS, MAX_QUERY_EXCLUDED, MAX_QUERY_PHRASES,
                                   MAX_QUERY_TERMS, MAX_QUERY_WORDS)
@@ -58,7 +59,7 @@ _HIT = {"type": "object", "required": ["id", "title", "level", "status", "snippe
     "valid_until": _NULLABLE, "status": {"type": "string", "enum": ["in_force", "expired", "unknown"]},
     "score": {"type": "number"}, "snippet": {"type": "string"},
     "highlights": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
-    "snippet_html": {"type": "string"}}}
+    "snippet_html": {"type": "string"}, "type": {"type": "string", "enum": list(DOC_TYPES)}}}
 _FACETS = {"type": "object", "additionalProperties": {
     "type": "object", "additionalProperties": {"type": "integer"}}}
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {

@@ -9,7 +9,7 @@ from whoosh import query as wq
 
 from policy_search.text import divisions
 from policy_search.errors import QueryError
-from policy_search.models import ALL_INDUSTRIES, LEVELS
+from policy_search.models import ALL_INDUSTRIES, DOC_TYPES, LEVELS
 
 #: valid_until values sort as ISO dates; anything before this is no date at all.
 _EARLIEST = "1900-01-01"
@@ -64,6 +64,8 @@ FILTER_FIELDS: tuple[FilterField, ...] = (
     FilterField("industry", CHOICE, "Only this industry, e.g. 制造业 (不限行业 policies match every industry).",
                 "行业", _industries),
     FilterField("in_force", FLAG, "Leave out policies known to have expired.", "仅看有效"),
+    FilterField("type", CHOICE, "Only this type of document: policy (政策文件), interpretation (政策解读), "
+                "news (新闻动态) or other.", "类型", lambda: DOC_TYPES, fixed=True),
 )
 #: The filters' names.
 FILTER_NAMES: tuple[str, ...] = tuple(f.name for f in FILTER_FIELDS)
@@ -125,6 +127,10 @@ def build_filter(filters: Filters, today: datetime.date | None = None) -> wq.Que
         parts.append(industry_query(filters.industry))
     if filters.in_force:
         parts.append(not_expired_query(today or datetime.date.today()))
+    if filters.type:
+        if filters.type not in DOC_TYPES:
+            raise QueryError(f"unknown type {filters.type!r}", hint=f"use one of: {', '.join(DOC_TYPES)}")
+        parts.append(wq.Term("type", filters.type))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)

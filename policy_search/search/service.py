@@ -28,7 +28,7 @@ from policy_search.storage.backend import IndexView, ListRequest, RankedRequest,
 from policy_search.storage.catalog import Catalog
 from policy_search.errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
 from policy_search.search.filters import Filters, build_filter
-from policy_search.models import LEVELS, Policy, validity_status
+from policy_search.models import DEFAULT_DOC_TYPE, LEVELS, Policy, validity_status
 from policy_search.text.analysis import segmenter, stop_words, synonym_table, synonyms
 from policy_search.search.query import ParsedQuery, adjacent_pairs, parse_user_query, query_terms, scoring_terms
 from policy_search.settings import DataPaths, resolve_data_dir
@@ -88,6 +88,7 @@ class Hit:
     snippet: str
     highlights: list[list[int]] = field(default_factory=list)
     snippet_html: str = ""
+    type: str = DEFAULT_DOC_TYPE
 
     def to_dict(self) -> dict:
         """The JSON shape of a hit, as ``dataclasses.asdict`` gives it but without its recursive
@@ -183,7 +184,7 @@ def _hit_from_stored(stored: dict, score: float, snippet: str, marks: list) -> H
         publish_date=stored.get("publish_date") or None,
         valid_until=valid_until, status=validity_status(valid_until),
         score=score, snippet=snippet, highlights=marks,
-        snippet_html=snippets.marked_html(snippet, marks))
+        snippet_html=snippets.marked_html(snippet, marks), type=stored.get("type") or DEFAULT_DOC_TYPE)
 
 
 class Budget:
@@ -407,11 +408,14 @@ class SearchService:
         return hits, ranked.total, ranked.facets
 
     def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
-              in_force: bool = False) -> MatchResult:
-        """The one-click lookup: what applies to an enterprise in a region, by level, in force first."""
+              in_force: bool = False, type: str | None = "policy") -> MatchResult:
+        """The one-click lookup: what applies to an enterprise in a region, by level, in force first.
+        Policies only, unless ``type`` names another type of document (None: every type)."""
         from policy_search.text import divisions
         division = divisions.resolve(region)
-        filters = Filters(applies_to=division.code, industry=industry, topic=topic, in_force=in_force)
+        filters = Filters(applies_to=division.code, industry=industry, topic=topic, in_force=in_force,
+                          type=type)
+        build_filter(filters)  # an unknown type is refused
         with self.backend.reading() as view:
             listed = view.listed(ListRequest(filters=filters, facets=False))
             hits = []

@@ -15,7 +15,7 @@ from whoosh.fields import ID, KEYWORD, STORED, Schema
 from policy_search.text import divisions
 from policy_search.text.analysis import bigram_counts, index_term_counts
 from policy_search.text.fold import fold
-from policy_search.models import Policy
+from policy_search.models import DEFAULT_DOC_TYPE, Policy
 from policy_search.storage.postings_store import FieldCounts
 
 #: Fields searched for free text, with their weight in ranking.
@@ -63,6 +63,7 @@ def build_schema() -> Schema:
         valid_until=ID(stored=True, sortable=True),
         format=ID(stored=True),
         url=STORED(),
+        type=ID(stored=True),
     )
 
 
@@ -124,6 +125,7 @@ def policy_to_fields(policy: Policy) -> dict:
         "valid_until": policy.valid_until or "",
         "format": policy.source.format or "",
         "url": policy.url or "",
+        "type": policy.type or DEFAULT_DOC_TYPE,
     }
 
 
