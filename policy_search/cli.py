@@ -14,7 +14,7 @@ import traceback
 import click
 
 from policy_search.errors import PolicyNotFoundError, PolicySearchError
-from policy_search.models import DOC_TYPES, LEVEL_NAMES_ZH
+from policy_search.models import DOC_TYPE_NAMES_ZH, DOC_TYPES, LEVEL_NAMES_ZH
 from policy_search.search.filters import FILTER_FIELDS, FLAG, REGION
 from policy_search.search.service import SORTS, open_service
 from policy_search.settings import resolve_data_dir, setting_env
@@ -262,7 +262,7 @@ def match(obj, region, industry, topic, in_force, doc_type, as_json):
 def show(obj, policy_id, as_json):
     """Show one policy with its metadata and full text."""
     with open_service(obj["data_dir"]) as service:
-        view = service.get(policy_id)
+        view = service.get(policy_id, links=True)
     if as_json:
         _emit_json(view.to_dict())
         return
@@ -275,7 +275,9 @@ def show(obj, policy_id, as_json):
             ("发布日期", policy.publish_date), ("层级", _level_label(policy.level)),
             ("地区", "/".join(policy.region.path) or policy.region.name),
             ("主题", "、".join(policy.topics)), ("行业", "、".join(policy.industries)),
-            ("有效期至", policy.valid_until),
+            ("有效期至", policy.valid_until), ("类型", DOC_TYPE_NAMES_ZH.get(policy.type, policy.type)),
+            ("解读的政策", "；".join(f"{x['title']} [{x['id']}]" for x in view.interprets)),
+            ("政策解读", "；".join(f"{x['title']} [{x['id']}]" for x in view.interpretations)),
             ("来源", policy.source.path)]
     for label, value in rows:
         if value:

@@ -77,7 +77,10 @@ DISPLAY_FIELDS = ("id", "title", "doc_number", "issuer", "level", "region", "top
                   "written_date", "publish_date", "valid_until", "format", "url", "type")
 #: Exact fields that filters and facets read.
 KEYWORD_FIELDS = ("doc_number", "level", "region_keys", "region_code", "region_name", "topics",
-                  "industries", "written_date", "publish_date", "valid_until", "format", "type")
+                  "industries", "written_date", "publish_date", "valid_until", "format", "type", "title_keys",
+                  "cites")
+#: Exact fields holding several values (comma-separated in the fields of :func:`schema.policy_to_fields`).
+LIST_FIELDS = ("region_keys", "topics", "industries", "title_keys", "cites")
 
 
 def _plainly_failing_transport(urls: list[str]):
@@ -157,8 +160,7 @@ def document_of(fields: dict, seq: int) -> dict:
            for name in STORE_FIELDS}
     for name in KEYWORD_FIELDS:
         value = fields.get(name, "")
-        doc[name] = [v for v in value.split(",") if v] if name in ("region_keys", "topics", "industries") \
-            else value
+        doc[name] = [v for v in value.split(",") if v] if name in LIST_FIELDS else value
     doc.update({"id": fields["id"], "seq": seq,
                 "shown": {**{k: fields.get(k, "") for k in DISPLAY_FIELDS}, "body": body,
                           "folded_title": fold(fields.get("title", "")), "folded_body": fold(body)}})
