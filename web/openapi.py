@@ -51,6 +51,9 @@ _REGION = {"type": "object", "properties": {
     "code": {"type": "string"}, "name": {"type": "string"},
     "path": {"type": "array", "items": {"type": "string"}}}}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
+#: The policies an interpretation explains, or a policy's interpretations.
+_LINKS = {"type": "array", "items": {"type": "object", "required": ["id", "title"], "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}}}}
 _NULLABLE = {"type": "string", "nullable": True}
 _HIT = {"type": "object", "required": ["id", "title", "level", "status", "snippet"], "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "doc_number": _NULLABLE,
@@ -91,6 +94,8 @@ def openapi_document() -> dict:
         "doc_number": _NULLABLE, "issuer": _NULLABLE, "level": _NULLABLE, "region": _REGION,
         "topics": _STRINGS, "industries": _STRINGS, "removed": {"type": "boolean"},
         "replaced_by": _NULLABLE, "link": {"type": "string"},
+        "type": {"type": "string", "enum": list(DOC_TYPES)},
+        "interprets": _LINKS, "interpretations": _LINKS,
         "written_date": _NULLABLE, "publish_date": _NULLABLE, "valid_until": _NULLABLE,
         "url": _NULLABLE, "status": {"type": "string", "enum": ["in_force", "expired", "unknown"]},
         "source": {"type": "object", "properties": {"format": {"type": "string"},
