@@ -6,9 +6,10 @@ from policy_search.text.docnumber import normalize_doc_number
 from policy_search.text import divisions
 from policy_search.errors import DocumentError, EmptyDocumentError, QueryError
 from policy_search.ids import policy_id
-from policy_search.models import LEVEL_NAMES_ZH, LEVELS, Policy, Region, SourceFile
+from policy_search.models import DOC_TYPES, LEVEL_NAMES_ZH, LEVELS, Policy, Region, SourceFile
 
 from .classify import TAG_FIELDS, classify
+from .doctype import known_type
 from .extract import extract_metadata, normalize_date
 from .parsers.base import MAX_TEXT_CHARS, RawDocument
 
@@ -91,6 +92,14 @@ def _normalise_given(given: dict, warnings: list[str]) -> dict:
     for key in ("topics", "industries"):
         if key in out:
             out[key] = _as_list(out[key])
+    if "type" in out:
+        doc_type = known_type(str(out["type"]))
+        if doc_type is None:
+            warnings.append(f"given type {out['type']!r} is not one of {', '.join(DOC_TYPES)} "
+                            "(or 政策文件, 政策解读, 新闻动态, 其他); ignored")
+            out.pop("type")
+        else:
+            out["type"] = doc_type
     return out
 
 
@@ -132,6 +141,6 @@ def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple
                        title=fields["title"], issuer=fields["issuer"], text=raw.text)
     policy = Policy(id=new_id, text=raw.text, url=given.get("url"), source=source,
                     level=tags["level"], region=tags["region"], topics=tags["topics"],
-                    industries=tags["industries"], valid_until=tags["valid_until"],
+                    industries=tags["industries"], valid_until=tags["valid_until"], type=tags["type"],
                     provenance=provenance, **fields)
     return policy, warnings

@@ -1,4 +1,4 @@
-"""Tagging a policy: level, region, topics, industries and how long it is in force.
+"""Tagging a policy: level, region, topics, industries, how long it is in force, and its type.
 
 Each tagger lives in its own module; this one composes them. A given value
 (sidecar, manifest, bulk column, the page's 信息表) always wins over an
@@ -11,12 +11,13 @@ from dataclasses import replace
 from policy_search.text.fold import fold
 from policy_search.models import Policy
 
+from .doctype import infer_type
 from .place import infer_place
 from .topics import topics_and_industries
 from .validity import find_valid_until
 
 #: The fields the taggers infer, in the order they are computed.
-TAG_FIELDS = ("level", "region", "topics", "industries", "valid_until")
+TAG_FIELDS = ("level", "region", "topics", "industries", "valid_until", "type")
 
 
 def classify(title: str, text: str, issuer: str | None, doc_number: str | None,
@@ -31,6 +32,7 @@ def classify(title: str, text: str, issuer: str | None, doc_number: str | None,
         "topics": topics,
         "industries": industries,
         "valid_until": find_valid_until(folded_text, written_date or publish_date),
+        "type": infer_type(title, text, doc_number),
     }
 
 

@@ -14,7 +14,7 @@ from .discover import MANIFEST_NAME, SIDECAR_SUFFIX
 
 #: The fields a sidecar or manifest may set.
 OVERRIDABLE = ("id", "title", "doc_number", "issuer", "written_date", "publish_date",
-               "level", "region", "topics", "industries", "url", "valid_until")
+               "level", "region", "topics", "industries", "url", "valid_until", "type")
 _LIST_FIELDS = ("topics", "industries")
 
 

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from policy_search.errors import ConfigurationError
 from policy_search.links import policy_link
-from policy_search.models import LEVEL_NAMES_ZH, LEVELS, Policy, validity_status
+from policy_search.models import DOC_TYPE_NAMES_ZH, LEVEL_NAMES_ZH, LEVELS, Policy, validity_status
 from policy_search.qr import qr_svg
 from policy_search.search.service import MAX_LIMIT
 from policy_search.vocabulary import topic_names
@@ -133,11 +133,10 @@ class Booklet:
 
 # ------------------------------------------------------------------ the command's entry point
 
-def write_booklet(service, output, base_url: str, *, topic: str | None = None,
-                  level: str | None = None, applies_to: str | None = None,
-                  in_force: bool = False, title: str | None = None,
-                  today: datetime.date | None = None) -> int:
-    """Write the compendium of the policies matching the filters to ``output``; returns their count.
+def write_booklet(service, output, base_url: str, *, title: str | None = None,
+                  today: datetime.date | None = None, **filters) -> int:
+    """Write the compendium of the policies matching the ``filters`` (by name, see
+    :data:`filters.FILTER_FIELDS`) to ``output``; returns their count.
 
     ``output`` ending in ``.html`` gets the HTML (UTF-8), ``.pdf`` that HTML printed by chromium.
     """
@@ -145,12 +144,12 @@ def write_booklet(service, output, base_url: str, *, topic: str | None = None,
     kind = output_kind(target)
     if kind == "pdf":
         check_pdf_printer()
-    filters = {"topic": topic, "level": level, "applies_to": applies_to, "in_force": in_force}
     policies = select_policies(service, **filters)
     if not policies:
         raise ConfigurationError(f"no policy matches {describe_filters(**filters)}",
                                  hint="drop a filter")
-    booklet = build_booklet(policies, base_url, title=title or default_title(topic, level, applies_to),
+    default = default_title(filters.get("topic"), filters.get("level"), filters.get("applies_to"))
+    booklet = build_booklet(policies, base_url, title=title or default,
                             filters=filter_labels(**filters), today=today or datetime.date.today())
     html = render_booklet(booklet)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -167,14 +166,12 @@ def output_kind(target: Path) -> str:
     return kind
 
 
-def select_policies(service, *, topic=None, level=None, applies_to=None, in_force=False) -> list[Policy]:
+def select_policies(service, **filters) -> list[Policy]:
     """Every policy in search that matches the filters, page by page, newest first."""
     ids: list[str] = []
     page = 1
     while True:
-        result = service.search("", topic=topic, level=level, applies_to=applies_to,
-                                in_force=in_force, sort="date", limit=MAX_LIMIT, page=page,
-                                details=False)
+        result = service.search("", sort="date", limit=MAX_LIMIT, page=page, details=False, **filters)
         ids.extend(hit.id for hit in result.hits)
         if page >= result.pages:
             break
@@ -203,21 +200,29 @@ def default_title(topic: str | None, level: str | None, applies_to: str | None) 
     return f"{title}（{LEVEL_NAMES_ZH[level]}）" if level else title
 
 
-def filter_labels(*, topic=None, level=None, applies_to=None, in_force=False) -> list[tuple[str, str]]:
+def filter_labels(**filters) -> list[tuple[str, str]]:
     """The filters as (label, value) rows for the cover; one row saying so when there are none.
 
     >>> filter_labels(topic="人才", in_force=True)
     [('主题', '人才'), ('有效性', '仅收录现行有效的政策')]
     """
+    from policy_search.search.filters import FILTER_FIELDS, REGION
+
+    shown = {"applies_to": "适用地区", "in_force": "有效性"}
     rows = []
-    if applies_to:
-        rows.append(("适用地区", region_path(applies_to)[1]))
-    if level:
-        rows.append(("层级", LEVEL_NAMES_ZH[level]))
-    if topic:
-        rows.append(("主题", topic))
-    if in_force:
-        rows.append(("有效性", "仅收录现行有效的政策"))
+    for spec in sorted(FILTER_FIELDS, key=lambda f: f.name != "applies_to"):  # the place first
+        value = filters.get(spec.name)
+        if not value:
+            continue
+        if spec.name == "in_force":
+            value = "仅收录现行有效的政策"
+        elif spec.kind == REGION:
+            value = region_path(value)[1]
+        elif spec.name == "level":
+            value = LEVEL_NAMES_ZH[value]
+        elif spec.name == "type":
+            value = DOC_TYPE_NAMES_ZH[value]
+        rows.append((shown.get(spec.name, spec.title), value))
     return rows or [("范围", "全部已收录政策")]
 
 

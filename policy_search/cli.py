@@ -14,7 +14,8 @@ import traceback
 import click
 
 from policy_search.errors import PolicyNotFoundError, PolicySearchError
-from policy_search.models import LEVEL_NAMES_ZH, LEVELS
+from policy_search.models import DOC_TYPE_NAMES_ZH, DOC_TYPES, LEVEL_NAMES_ZH
+from policy_search.search.filters import FILTER_FIELDS, FLAG, REGION
 from policy_search.search.service import SORTS, open_service
 from policy_search.settings import resolve_data_dir, setting_env
 from policy_search.storage.backend import BACKENDS
@@ -75,8 +76,31 @@ def _checked_allowed_hosts(ctx, param, value):
     return value
 
 
+#: ``--type`` of the commands that list policies only unless asked for more (match, booklet).
+type_or_all_option = click.option(
+    "--type", "doc_type", type=click.Choice([*DOC_TYPES, "all"]), default="policy", show_default=True,
+    help="The type of documents listed: policies only, another type, or all of them.")
+
+
 def _emit_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def filter_options(*names: str, without: tuple[str, ...] = ()):
+    """The options of the filters named (default: every one of :data:`filters.FILTER_FIELDS`),
+    but those ``without``."""
+    chosen = [f for f in FILTER_FIELDS if (not names or f.name in names) and f.name not in without]
+
+    def add(func):
+        for spec in reversed(chosen):  # click lists options in the order they are added, last first
+            if spec.kind == FLAG:
+                func = click.option(spec.option, is_flag=True, help=spec.help)(func)
+            elif spec.fixed:
+                func = click.option(spec.option, type=click.Choice(spec.values()), help=spec.help)(func)
+            else:
+                func = click.option(spec.option, help=spec.help)(func)
+        return func
+    return add
 
 
 @click.group(cls=FriendlyGroup)
@@ -167,26 +191,18 @@ def _marked(snippet: str, highlights: list[list[int]], color: bool) -> str:
 @click.argument("query", default="")
 @click.option("-n", "--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
-@click.option("--level", type=click.Choice(LEVELS), help="Only this level.")
-@click.option("--region", help="Only policies issued in this region or below it (name or code, e.g. 枣庄市).")
-@click.option("--applies-to", help="Only policies that apply to an enterprise in this region "
-                                   "(central ones plus its province, city and county).")
-@click.option("--topic", help="Only this topic, e.g. 稳岗就业.")
-@click.option("--industry", help="Only this industry, e.g. 制造业 (不限行业 policies match every industry).")
-@click.option("--in-force", is_flag=True, help="Leave out policies known to have expired.")
+@filter_options()
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.pass_obj
-def search(obj, query, limit, page, level, region, applies_to, topic, industry, in_force, sort, as_json):
+def search(obj, query, limit, page, sort, as_json, **filters):
     """Search policies by keywords or a whole question.
 
     Words are matched in any order (more matches rank higher); "quoted words"
     must appear as a phrase; -word excludes; a 文号 finds its policy.
     """
     with open_service(obj["data_dir"]) as service:
-        result = service.search(query, level=level, region=region, applies_to=applies_to,
-                                topic=topic, industry=industry, in_force=in_force,
-                                limit=limit, page=page, sort=sort)
+        result = service.search(query, limit=limit, page=page, sort=sort, **filters)
     if as_json:
         _emit_json(result.to_dict())
         return
@@ -223,12 +239,14 @@ def _hit_line(hit) -> str:
 @click.option("--industry", help="Its industry, e.g. 制造业.")
 @click.option("--topic", help="What it needs, e.g. 稳岗就业.")
 @click.option("--in-force", is_flag=True, help="Leave out expired policies.")
+@type_or_all_option
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
-def match(obj, region, industry, topic, in_force, as_json):
+def match(obj, region, industry, topic, in_force, doc_type, as_json):
     """One-click lookup: the policies that apply to an enterprise, by level, in force first."""
     with open_service(obj["data_dir"]) as service:
-        result = service.match(region, industry=industry, topic=topic, in_force=in_force)
+        result = service.match(region, industry=industry, topic=topic, in_force=in_force,
+                               type=None if doc_type == "all" else doc_type)
     if as_json:
         _emit_json(result.to_dict())
         return
@@ -246,7 +264,7 @@ def match(obj, region, industry, topic, in_force, as_json):
 def show(obj, policy_id, as_json):
     """Show one policy with its metadata and full text."""
     with open_service(obj["data_dir"]) as service:
-        view = service.get(policy_id)
+        view = service.get(policy_id, links=True)
     if as_json:
         _emit_json(view.to_dict())
         return
@@ -259,7 +277,9 @@ def show(obj, policy_id, as_json):
             ("发布日期", policy.publish_date), ("层级", _level_label(policy.level)),
             ("地区", "/".join(policy.region.path) or policy.region.name),
             ("主题", "、".join(policy.topics)), ("行业", "、".join(policy.industries)),
-            ("有效期至", policy.valid_until),
+            ("有效期至", policy.valid_until), ("类型", DOC_TYPE_NAMES_ZH.get(policy.type, policy.type)),
+            ("解读的政策", "；".join(f"{x['title']} [{x['id']}]" for x in view.interprets)),
+            ("政策解读", "；".join(f"{x['title']} [{x['id']}]" for x in view.interpretations)),
             ("来源", policy.source.path)]
     for label, value in rows:
         if value:
@@ -445,48 +465,38 @@ def stats(obj, as_json):
     click.echo("Validity: " + ", ".join(f"{k} {v}" for k, v in data["validity"].items()))
 
 
-def _filter_options(func):
-    """--topic, --level, --applies-to and --in-force, shared by the commands that print policies."""
-    func = click.option("--in-force", is_flag=True, help="Leave out expired policies.")(func)
-    func = click.option("--applies-to", help="Only policies that apply to an enterprise in this region.")(func)
-    func = click.option("--level", type=click.Choice(LEVELS), help="Only this level.")(func)
-    return click.option("--topic", help="Only this topic.")(func)
-
-
 @main.command()
-@_filter_options
+@filter_options(without=("type",))
+@type_or_all_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The booklet file to write: .html (prints from any browser) or .pdf (needs chromium).")
 @click.option("--title", default=None, help="Title on the cover.")
 @click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None, callback=_checked_base_url,
               help="Public address printed in the links [env POLICY_SEARCH_BASE_URL].")
 @click.pass_obj
-def booklet(obj, topic, level, applies_to, in_force, output, title, base_url):
+def booklet(obj, output, title, base_url, doc_type, **filters):
     """Write the printed compendium: cover, contents by level and topic, a QR code per policy."""
     from policy_search.booklet import write_booklet
     from policy_search.links import require_base_url
 
     base = require_base_url(base_url)
     with open_service(obj["data_dir"]) as service:
-        count = write_booklet(service, output, base, topic=topic, level=level,
-                              applies_to=applies_to, in_force=in_force, title=title)
+        count = write_booklet(service, output, base, title=title, type=None if doc_type == "all" else doc_type,
+                              **filters)
     click.echo(f"Wrote {output}: {count} {'policy' if count == 1 else 'policies'}.")
 
 
 @main.command()
 @click.argument("policy_id", required=False)
 @click.option("--search", "words", help="Make a code for this search instead of one policy.")
-@_filter_options
-@click.option("--industry", help="Search filter: only this industry.")
-@click.option("--region", help="Search filter: issued in this region or under it.")
+@filter_options()
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The image to write: FILE.png or FILE.svg.")
 @click.option("--size", default=None, type=int, help="PNG pixels per module (2 to 40; default 8).")
 @click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None, callback=_checked_base_url,
               help="Public address encoded in the code [env POLICY_SEARCH_BASE_URL].")
 @click.pass_obj
-def qr(obj, policy_id, words, topic, level, applies_to, in_force, industry, region, output, size,
-       base_url):
+def qr(obj, policy_id, words, output, size, base_url, **filters):
     """Write the QR code of a policy's permanent link, or of a saved search (for posters)."""
     from pathlib import Path
 
@@ -497,9 +507,10 @@ def qr(obj, policy_id, words, topic, level, applies_to, in_force, industry, regi
     if fmt not in ("png", "svg"):
         raise click.UsageError("the output must be a .png or .svg file")
     from policy_search.text import divisions
-    region, applies_to = (divisions.resolve(r).code if r else None for r in (region, applies_to))
-    search = links.canonical_search({"q": words, "topic": topic, "level": level, "industry": industry,
-                                     "region": region, "applies_to": applies_to, "in_force": in_force})
+    for spec in FILTER_FIELDS:  # a region saved by its code: the same search whatever name was typed
+        if spec.kind == REGION and filters[spec.name]:
+            filters[spec.name] = divisions.resolve(filters[spec.name]).code
+    search = links.canonical_search({"q": words, **filters})
     if bool(policy_id) == bool(search):
         raise click.UsageError("give either a policy ID or --search/filters, not both or neither")
     base = links.require_base_url(base_url)
@@ -510,9 +521,8 @@ def qr(obj, policy_id, words, topic, level, applies_to, in_force, industry, regi
             if view.removed:
                 click.echo(f"Note: {view.policy.id} is removed; its code opens the removal notice.", err=True)
         else:
-            filters = {k: v for k, v in search.items() if k != "q"}
-            filters["in_force"] = filters.get("in_force") == "1"
-            total = service.search(search.get("q", ""), limit=1, details=False, **filters).total
+            options = links.saved_search_options(search)
+            total = service.search(search.get("q", ""), limit=1, details=False, **options).total
             search_id = links.saved_search_id(search)
             service.catalog.save_search(search_id, search)
             link, what = links.search_link(base, search_id), f"saved search ({total} policies now)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from policy_search.errors import PolicySearchError
+from policy_search.links import saved_search_options
 
 
 @dataclass
@@ -49,7 +50,7 @@ def check_links(service) -> LinkReport:
     for search_id, params in catalog.saved_searches().items():
         report.checked["searches"] += 1
         try:
-            service.search(params.get("q", ""), **_filters(params), limit=1, details=False)
+            service.search(params.get("q", ""), **saved_search_options(params), limit=1, details=False)
         except PolicySearchError as err:
             report.fail("search", search_id, f"no longer runs: {err}")
     return report
@@ -63,9 +64,3 @@ def _check_replacement(service, report: LinkReport, policy_id: str, replaced_by:
     if status is None:
         report.fail("removed", policy_id, f"replaced by {replaced_by}, which is not in the catalog")
 
-
-def _filters(params: dict) -> dict:
-    keys = ("level", "topic", "industry", "region", "applies_to", "sort")
-    out = {k: params[k] for k in keys if params.get(k)}
-    out["in_force"] = params.get("in_force") == "1"
-    return out

@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 from policy_search.errors import ConfigurationError
 from policy_search.ids import digest_id
+from policy_search.search.filters import FILTER_FIELDS, FILTER_NAMES, FLAG
 from policy_search.settings import setting_default
 
 #: The filters a saved search may carry, besides the query ``q``.
-SAVED_SEARCH_KEYS = ("q", "level", "topic", "industry", "region", "applies_to", "in_force", "sort")
+SAVED_SEARCH_KEYS = ("q", *FILTER_NAMES, "sort")
 
 
 def require_base_url(value: str | None = None) -> str:
@@ -218,6 +219,20 @@ def canonical_search(params: dict) -> dict:
         if value in (None, "", False):
             continue
         out[key] = "1" if value is True else str(value).strip()
+    return out
+
+
+def saved_search_options(params: dict) -> dict:
+    """A saved search's filters and order as keyword arguments of ``SearchService.search``
+    (a flag saved as "1" is True).
+
+    >>> saved_search_options({"q": "补贴", "topic": "人才", "in_force": "1"})
+    {'topic': '人才', 'in_force': True}
+    """
+    out = {f.name: params[f.name] for f in FILTER_FIELDS if f.kind != FLAG and params.get(f.name)}
+    out.update({f.name: True for f in FILTER_FIELDS if f.kind == FLAG and params.get(f.name) == "1"})
+    if params.get("sort"):
+        out["sort"] = params["sort"]
     return out
 
 

@@ -8,6 +8,11 @@ from typing import Any
 LEVELS = ("central", "provincial", "municipal", "county")
 LEVEL_NAMES_ZH = {"central": "中央", "provincial": "省级", "municipal": "市级", "county": "区县级"}
 ALL_INDUSTRIES = "不限行业"
+#: What kind of document a record is: 政策文件, 政策解读, 新闻动态, or anything else.
+DOC_TYPES = ("policy", "interpretation", "news", "other")
+DOC_TYPE_NAMES_ZH = {"policy": "政策文件", "interpretation": "政策解读", "news": "新闻动态", "other": "其他"}
+#: The type of a record made before types were inferred (until ``retag`` infers it).
+DEFAULT_DOC_TYPE = "policy"
 VALIDITY_STATUSES = ("in_force", "expired", "unknown")
 #: A policy's text over this many characters is refused (by ingest, import and the writer):
 #: indexing it would hold the writer for minutes.
@@ -88,6 +93,8 @@ class Policy:
     url: str | None = None
     #: last day in force (ISO), read from the text; None when the text does not say
     valid_until: str | None = None
+    #: one of :data:`DOC_TYPES`
+    type: str = DEFAULT_DOC_TYPE
     source: SourceFile = field(default_factory=SourceFile)
     #: where each metadata field came from: "given" (sidecar, manifest, bulk column,
     #: the file's own metadata table) or "extracted" / "inferred".
@@ -109,6 +116,7 @@ class Policy:
             "url": self.url,
             "valid_until": self.valid_until,
             "status": validity_status(self.valid_until),
+            "type": self.type,
             "source": self.source.to_dict(),
             "provenance": dict(self.provenance),
         }
@@ -126,6 +134,7 @@ class Policy:
             level=data.get("level"), region=Region.from_value(data.get("region")),
             topics=list(data.get("topics") or []), industries=list(data.get("industries") or []),
             url=data.get("url"), valid_until=data.get("valid_until"),
+            type=data.get("type") or DEFAULT_DOC_TYPE,
             source=SourceFile(**(data.get("source") or {})),
             provenance=dict(data.get("provenance") or {}),
         )

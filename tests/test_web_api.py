@@ -17,6 +17,7 @@ from bs4 import BeautifulSoup
 from helpers import index_texts
 
 from policy_search.models import LEVELS
+from policy_search.search.filters import FILTER_NAMES
 from policy_search.search.query import MAX_QUERY_CHARS
 from policy_search.search.service import MAX_PAGE, SORTS
 from policy_search.vocabulary import industry_names, topic_names
@@ -24,7 +25,7 @@ from web.params import MAX_LIMIT, MatchParams, SearchParams
 
 BASE_URL = "https://zc.example.cn"  # the BASE_URL of the corpus_app fixture
 SEARCH_KEYS = ["query", "total", "page", "pages", "limit", "hits", "facets"]
-FACET_NAMES = ["level", "topic", "industry", "region"]
+FACET_NAMES = ["level", "topic", "industry", "region", "type"]
 YICHENG_CHAIN = ("", "370000", "370400", "370404")
 
 #: Error statuses this module sees from each API path (the OpenAPI document must list them).
@@ -439,7 +440,8 @@ def test_the_policy_path_documents_its_id_variable(openapi):
 
 def test_search_documents_exactly_the_parameters_it_accepts(openapi):
     documented = _parameters(openapi, "/api/search")
-    assert set(documented) == {f.name for f in fields(SearchParams)}
+    accepted = {f.name for f in fields(SearchParams) if f.name != "filters"} | set(FILTER_NAMES)
+    assert set(documented) == accepted
 
 
 def test_match_documents_exactly_the_parameters_it_accepts(openapi):

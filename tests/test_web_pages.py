@@ -111,10 +111,10 @@ def test_search_page_without_matches_suggests_what_to_do(client):
     assert advice is not None and advice.find("a", href="/match") is not None
 
 
-def test_search_page_offers_the_four_facets(client):
+def test_search_page_offers_the_five_facets(client):
     soup = page(client, "/search")
     groups = [div["data-facet"] for div in soup.select("details.facets div.facet")]
-    assert groups == ["level", "topic", "industry", "region"]
+    assert groups == ["level", "topic", "industry", "region", "type"]
     counts = [int(n.get_text()) for n in soup.select('div.facet[data-facet="level"] span.n')]
     assert sum(counts) == shown_total(soup) == 30
 

@@ -22,7 +22,7 @@ def search():
 
 @bp.get("/policies/<path:pid>")
 def policy(pid: str):
-    view = service().get(policy_id(pid))
+    view = service().get(policy_id(pid), links=True)
     data = view.to_dict()
     data["source"] = {"format": view.policy.source.format, "sha256": view.policy.source.sha256}
     data.pop("provenance", None)

@@ -34,7 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (pages.bp, policy_pages.bp, saved.bp, feeds.bp, api.bp):
         app.register_blueprint(blueprint)
     feeds.register(app)
-    app.jinja_env.globals.update(level_name=labels.level_name, status_name=labels.status_name)
+    app.jinja_env.globals.update(level_name=labels.level_name, status_name=labels.status_name,
+                                 type_name=labels.type_name)
     errors.register(app)
     hosts.register(app)
     security.register(app)

@@ -6,15 +6,20 @@ import datetime
 from flask import url_for
 
 from policy_search.text import divisions
-from policy_search.models import LEVEL_NAMES_ZH
+from policy_search.models import DOC_TYPE_NAMES_ZH, LEVEL_NAMES_ZH
+from policy_search.search.filters import FILTER_FIELDS, FLAG, REGION, FilterField
 
 STATUS_NAMES = {"in_force": "有效", "expired": "已过期", "unknown": "有效期未注明"}
-FACET_TITLES = {"level": "层级", "topic": "主题", "industry": "行业", "region": "地区"}
+FACET_TITLES = {"level": "层级", "topic": "主题", "industry": "行业", "region": "地区", "type": "类型"}
 FACET_SHOWN = 8
 
 
 def level_name(level: str | None) -> str:
     return LEVEL_NAMES_ZH.get(level or "", "未定级")  # also the lookup's "unrated" group
+
+
+def type_name(doc_type: str | None) -> str:
+    return DOC_TYPE_NAMES_ZH.get(doc_type or "", doc_type or "")
 
 
 def status_name(status: str) -> str:
@@ -42,6 +47,8 @@ def facet_groups(facets: dict, params) -> list[dict]:
             param, shown = name, value
             if name == "level":
                 shown = level_name(value)
+            elif name == "type":
+                shown = type_name(value)
             elif name == "region":
                 division = divisions.get(value)
                 if division is None:
@@ -56,16 +63,27 @@ def facet_groups(facets: dict, params) -> list[dict]:
     return groups
 
 
+def filter_chip_label(spec: FilterField, value) -> str:
+    """How a filter in force reads on its chip: 区县级, 适用于：山东省枣庄市峄城区, 仅看有效 …"""
+    if spec.kind == FLAG:
+        return spec.title
+    if spec.kind == REGION:
+        return f"{spec.title}：{region_label(value)}"
+    if spec.name == "level":
+        return level_name(value)
+    if spec.name == "type":
+        return type_name(value)
+    return value
+
+
 def active_filters(params) -> list[dict]:
     """The filters in force, each with a link that drops it."""
     chips = []
-    shown = {"level": level_name(params.level), "topic": params.topic, "industry": params.industry,
-             "region": "发布地区：" + region_label(params.region),
-             "applies_to": "适用于：" + region_label(params.applies_to), "in_force": "仅看有效"}
-    for name, label in shown.items():
-        if getattr(params, name):
-            chips.append({"label": label, "url": url_for("pages.search", **params.query_args(**{
-                name: None, "page": None}))})
+    for spec in FILTER_FIELDS:
+        value = getattr(params, spec.name)
+        if value:
+            chips.append({"label": filter_chip_label(spec, value), "url": url_for(
+                "pages.search", **params.query_args(**{spec.name: None, "page": None}))})
     return chips
 
 

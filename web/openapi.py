@@ -1,7 +1,8 @@
 """The OpenAPI 3 document of the JSON API, built from the same limits the API checks."""
 from __future__ import annotations
 
-from policy_search.models import LEVELS
+from policy_search.models import DOC_TYPES
+from policy_search.search.filters import FILTER_FIELDS, FLAG, REGION, FilterField
 from policy_search.search.query import (MAX_QUERY_CHARS, MAX_QUERY_EXCLUDED, MAX_QUERY_PHRASES,
                                   MAX_QUERY_TERMS, MAX_QUERY_WORDS)
 from policy_search.search.service import MAX_PAGE, SORTS
@@ -24,20 +25,22 @@ def _region_param(name: str, description: str, required: bool = False) -> dict:
 
 _FLAG = {"type": "string", "enum": ["1", "0", "true", "false"]}
 
+
+def _filter_param(spec: FilterField) -> dict:
+    """A filter of :data:`filters.FILTER_FIELDS` as a query parameter."""
+    if spec.kind == FLAG:
+        return _param(spec.name, spec.help, _FLAG)
+    if spec.kind == REGION:
+        return _region_param(spec.name, spec.help)
+    return _param(spec.name, spec.help, {"type": "string", "enum": list(spec.values())})
+
 _SEARCH_PARAMS = [
     _param("q", "Key words or a whole question; empty lists the newest policies. \"Quoted words\" "
                 "must stand together, -word excludes. A query of more than "
                 f"{MAX_QUERY_WORDS} words, {MAX_QUERY_TERMS} looked-up terms, {MAX_QUERY_PHRASES} "
                 f"quoted phrases or {MAX_QUERY_EXCLUDED} excluded words is refused (400).",
            {"type": "string", "maxLength": MAX_QUERY_CHARS}),
-    _param("level", "Level of the issuer.", {"type": "string", "enum": list(LEVELS)}),
-    _param("topic", "Topic.", {"type": "string", "enum": list(topic_names())}),
-    _param("industry", "Industry (policies for every industry included).",
-           {"type": "string", "enum": list(industry_names())}),
-    _region_param("region", "Issued in this region or under it (name or 6-digit code)."),
-    _region_param("applies_to", "Applies to an enterprise in this region: central policies plus "
-                                "those of the region and the regions above it."),
-    _param("in_force", "Leave out expired policies.", _FLAG),
+    *[_filter_param(spec) for spec in FILTER_FIELDS],
     _param("sort", "Order of the hits.", {"type": "string", "enum": list(SORTS), "default": "relevance"}),
     _param("page", "Page number.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
     _param("limit", "Hits per page.", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
@@ -48,6 +51,9 @@ _REGION = {"type": "object", "properties": {
     "code": {"type": "string"}, "name": {"type": "string"},
     "path": {"type": "array", "items": {"type": "string"}}}}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
+#: The policies an interpretation explains, or a policy's interpretations.
+_LINKS = {"type": "array", "items": {"type": "object", "required": ["id", "title"], "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}}}}
 _NULLABLE = {"type": "string", "nullable": True}
 _HIT = {"type": "object", "required": ["id", "title", "level", "status", "snippet"], "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "doc_number": _NULLABLE,
@@ -56,7 +62,7 @@ _HIT = {"type": "object", "required": ["id", "title", "level", "status", "snippe
     "valid_until": _NULLABLE, "status": {"type": "string", "enum": ["in_force", "expired", "unknown"]},
     "score": {"type": "number"}, "snippet": {"type": "string"},
     "highlights": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
-    "snippet_html": {"type": "string"}}}
+    "snippet_html": {"type": "string"}, "type": {"type": "string", "enum": list(DOC_TYPES)}}}
 _FACETS = {"type": "object", "additionalProperties": {
     "type": "object", "additionalProperties": {"type": "integer"}}}
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
@@ -88,6 +94,8 @@ def openapi_document() -> dict:
         "doc_number": _NULLABLE, "issuer": _NULLABLE, "level": _NULLABLE, "region": _REGION,
         "topics": _STRINGS, "industries": _STRINGS, "removed": {"type": "boolean"},
         "replaced_by": _NULLABLE, "link": {"type": "string"},
+        "type": {"type": "string", "enum": list(DOC_TYPES)},
+        "interprets": _LINKS, "interpretations": _LINKS,
         "written_date": _NULLABLE, "publish_date": _NULLABLE, "valid_until": _NULLABLE,
         "url": _NULLABLE, "status": {"type": "string", "enum": ["in_force", "expired", "unknown"]},
         "source": {"type": "object", "properties": {"format": {"type": "string"},

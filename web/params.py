@@ -6,11 +6,11 @@ nothing a visitor types reaches the core unchecked or ends in a 500.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from policy_search.text import divisions
 from policy_search.errors import QueryError
-from policy_search.models import LEVELS
+from policy_search.search.filters import FILTER_FIELDS, FILTER_NAMES, FLAG, REGION, FilterField, Filters
 from policy_search.search.query import MAX_QUERY_CHARS
 from policy_search.search.service import MAX_PAGE, SORTS
 from policy_search.vocabulary import industry_names, topic_names
@@ -36,29 +36,33 @@ class BadParameter(Exception):
 
 @dataclass
 class SearchParams:
-    """What a search request asks for, checked."""
+    """What a search request asks for, checked: the words, the filters (each readable as an
+    attribute too: ``params.level``), the order and the page."""
 
     q: str = ""
-    level: str | None = None
-    topic: str | None = None
-    industry: str | None = None
-    region: str | None = None
-    applies_to: str | None = None
-    in_force: bool = False
+    filters: Filters = field(default_factory=Filters)
     sort: str = "relevance"
     page: int = 1
     limit: int = DEFAULT_LIMIT
 
+    def __getattr__(self, name: str):
+        if name in FILTER_NAMES:
+            return getattr(self.filters, name)
+        raise AttributeError(name)
+
+    def _flat(self) -> dict:
+        return {"q": self.q, **asdict(self.filters), "sort": self.sort, "page": self.page, "limit": self.limit}
+
     def service_kwargs(self) -> dict:
         """Keyword arguments of ``SearchService.search`` (all but the query text)."""
-        data = asdict(self)
+        data = self._flat()
         data.pop("q")
         return data
 
     def query_args(self, **changes) -> dict:
         """The non-default parameters as URL arguments, with ``changes`` applied (None drops one)."""
-        data = {**asdict(self), **changes}
-        defaults = asdict(SearchParams())
+        data = {**self._flat(), **changes}
+        defaults = SearchParams()._flat()
         out = {}
         for key, value in data.items():
             if value is None or value == defaults[key]:
@@ -68,7 +72,7 @@ class SearchParams:
 
     @property
     def filtered(self) -> bool:
-        return any([self.level, self.topic, self.industry, self.region, self.applies_to, self.in_force])
+        return not self.filters.is_empty()
 
 
 def _text(args, name: str, limit: int = MAX_SHORT_CHARS) -> str | None:
@@ -128,16 +132,20 @@ def query_text(args) -> str:
     return _text(args, "q", MAX_QUERY_CHARS) or ""
 
 
+def filter_value(args, spec: FilterField):
+    """One filter's checked value, read as its kind says."""
+    if spec.kind == FLAG:
+        return _flag(args, spec.name)
+    if spec.kind == REGION:
+        return _region(args, spec.name)
+    return _choice(args, spec.name, spec.values())
+
+
 def search_params(args) -> SearchParams:
-    """The checked parameters of a search (page or API)."""
+    """The checked parameters of a search (page, API or feed)."""
     return SearchParams(
         q=query_text(args),
-        level=_choice(args, "level", LEVELS),
-        topic=_choice(args, "topic", topic_names()),
-        industry=_choice(args, "industry", industry_names()),
-        region=_region(args, "region"),
-        applies_to=_region(args, "applies_to"),
-        in_force=_flag(args, "in_force"),
+        filters=Filters(**{spec.name: filter_value(args, spec) for spec in FILTER_FIELDS}),
         sort=_choice(args, "sort", SORTS) or "relevance",
         page=integer(args, "page", 1, 1, MAX_PAGE),
         limit=integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),

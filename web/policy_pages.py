@@ -20,7 +20,7 @@ bp = Blueprint("policy_pages", __name__)
 
 @bp.get("/p/<path:pid>")
 def policy(pid: str):
-    view = service().get(policy_id(pid))
+    view = service().get(policy_id(pid), links=True)
     if view.policy.id != pid:
         return redirect(url_for(".policy", pid=view.policy.id), code=301)
     related = [] if view.removed else service().related(view.policy)

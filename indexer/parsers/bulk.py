@@ -22,7 +22,7 @@ FIELD_ALIASES = {
     "id": "id", "docid": "id", "title": "title", "doc_number": "doc_number",
     "issuer": "issuer", "written_date": "written_date", "publish_date": "publish_date",
     "level": "level", "region": "region", "topics": "topics", "industries": "industries",
-    "url": "url", "valid_until": "valid_until",
+    "url": "url", "valid_until": "valid_until", "type": "type",
 }
 
 

@@ -15,7 +15,8 @@ import numpy as np
 from policy_search.models import ALL_INDUSTRIES
 
 #: facet name in the JSON → index field
-FACET_FIELDS = {"level": "level", "topic": "topics", "industry": "industries", "region": "region_keys"}
+FACET_FIELDS = {"level": "level", "topic": "topics", "industry": "industries", "region": "region_keys",
+                "type": "type"}
 
 
 def is_shown(name: str, value: str) -> bool:

@@ -29,7 +29,8 @@ from policy_search.storage.backend import IndexView, ListRequest, RankedRequest,
 from policy_search.storage.catalog import Catalog
 from policy_search.errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
 from policy_search.search.filters import Filters, build_filter
-from policy_search.models import LEVELS, Policy, validity_status
+from policy_search.search.interpretations import cited_by, known_as, regions_agree
+from policy_search.models import DEFAULT_DOC_TYPE, LEVELS, Policy, validity_status
 from policy_search.text.analysis import segmenter, stop_words, synonym_table, synonyms
 from policy_search.search.query import ParsedQuery, adjacent_pairs, parse_user_query, query_terms, scoring_terms
 from policy_search.settings import DataPaths, resolve_data_dir
@@ -43,6 +44,8 @@ MATCH_LIMIT_PER_LEVEL = 200
 UNRATED = "unrated"
 #: A cited 文号 counts this many shared topics when choosing related policies.
 RELATED_CITED_BOOST = 5.0
+#: At most this many interpretations of a policy (or policies of an interpretation) are linked.
+LINKS_SHOWN = 20
 #: Seconds one search may take. Between stages (checking quoted phrases in the texts, scoring
 #: words side by side, the second look at the best hits, snippets) a search past it leaves out
 #: the rest of that work and answers what it has, marked ``partial``. Ordinary questions take
@@ -89,6 +92,7 @@ class Hit:
     snippet: str
     highlights: list[list[int]] = field(default_factory=list)
     snippet_html: str = ""
+    type: str = DEFAULT_DOC_TYPE
 
     def to_dict(self) -> dict:
         """The JSON shape of a hit, as ``dataclasses.asdict`` gives it but without its recursive
@@ -151,13 +155,25 @@ class PolicyView:
     removed: bool
     replaced_by: str | None
     requested_id: str
+    #: the policies an interpretation explains, and the interpretations of a policy: ``{id, title}``
+    #: (filled by ``get(..., links=True)``)
+    interprets: list[dict] = field(default_factory=list)
+    interpretations: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The JSON shape of ``show --json``."""
         data = self.policy.to_dict()
         data["removed"] = self.removed
         data["replaced_by"] = self.replaced_by
+        data["interprets"] = [dict(link) for link in self.interprets]
+        data["interpretations"] = [dict(link) for link in self.interpretations]
         return data
+
+
+def _region_code(stored: dict) -> str:
+    """The region code of a document's stored fields ("national" for a central one)."""
+    code = json.loads(stored.get("region") or "{}").get("code") or ""
+    return code or ("national" if stored.get("level") == "central" else "")
 
 
 def _split_list(value: str) -> list[str]:
@@ -184,7 +200,7 @@ def _hit_from_stored(stored: dict, score: float, snippet: str, marks: list) -> H
         publish_date=stored.get("publish_date") or None,
         valid_until=valid_until, status=validity_status(valid_until),
         score=score, snippet=snippet, highlights=marks,
-        snippet_html=snippets.marked_html(snippet, marks))
+        snippet_html=snippets.marked_html(snippet, marks), type=stored.get("type") or DEFAULT_DOC_TYPE)
 
 
 class Budget:
@@ -292,12 +308,10 @@ class SearchService:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def search(self, text: str, *, level: str | None = None, region: str | None = None,
-               applies_to: str | None = None, topic: str | None = None,
-               industry: str | None = None, in_force: bool = False, limit: int = 10,
-               page: int = 1, sort: str = "relevance", details: bool = True,
-               budget_s: float | None = None) -> SearchPage:
-        """Search policies; filters narrow, ``sort`` is 'relevance' or 'date'.
+    def search(self, text: str, *, limit: int = 10, page: int = 1, sort: str = "relevance",
+               details: bool = True, budget_s: float | None = None, **filters) -> SearchPage:
+        """Search policies; ``filters`` (by name, see :data:`filters.FILTER_FIELDS`) narrow,
+        ``sort`` is 'relevance' or 'date'.
 
         ``details=False`` leaves out snippets and facet counts (ranking only, for evaluation).
         ``budget_s`` replaces the service's time budget for this search. A heavy query that
@@ -306,8 +320,7 @@ class SearchService:
         _check_paging(limit, page, sort)
         with self._turn() as leave:
             parsed = parse_user_query(text)
-            filters = Filters(level=level, region=region, applies_to=applies_to, topic=topic,
-                              industry=industry, in_force=in_force)
+            filters = Filters(**filters)
             build_filter(filters)  # an unknown level or region is refused before the index is read
             budget = Budget(self.budget_s if budget_s is None else budget_s)
             by_date = sort == "date" or parsed.is_empty
@@ -449,11 +462,14 @@ class SearchService:
             return view.generation
 
     def match(self, region: str, *, industry: str | None = None, topic: str | None = None,
-              in_force: bool = False) -> MatchResult:
-        """The one-click lookup: what applies to an enterprise in a region, by level, in force first."""
+              in_force: bool = False, type: str | None = "policy") -> MatchResult:
+        """The one-click lookup: what applies to an enterprise in a region, by level, in force first.
+        Policies only, unless ``type`` names another type of document (None: every type)."""
         from policy_search.text import divisions
         division = divisions.resolve(region)
-        filters = Filters(applies_to=division.code, industry=industry, topic=topic, in_force=in_force)
+        filters = Filters(applies_to=division.code, industry=industry, topic=topic, in_force=in_force,
+                          type=type)
+        build_filter(filters)  # an unknown type is refused
         with self.backend.reading() as view:
             listed = view.listed(ListRequest(filters=filters, facets=False))
             hits = []
@@ -470,16 +486,43 @@ class SearchService:
         return MatchResult(region=divisions.region_of(division).to_dict(), industry=industry,
                            topic=topic, total=len(hits), groups=groups)
 
-    def get(self, policy_id: str) -> PolicyView:
-        """A policy by id, following aliases; removed policies are returned, marked removed."""
+    def get(self, policy_id: str, links: bool = False) -> PolicyView:
+        """A policy by id, following aliases; removed policies are returned, marked removed.
+        ``links``: with the policies it interprets and its interpretations (see :meth:`links_of`)."""
         current = self.catalog.resolve_alias(policy_id) or policy_id
         policy = self.catalog.get_policy(current)
         if policy is None:
             raise PolicyNotFoundError(f"no policy with id {policy_id!r}",
                                       hint="run 'policy-search list' to see the ids")
         status = self.catalog.policy_status(current)
-        return PolicyView(policy=policy, removed=status["status"] == "removed",
+        view = PolicyView(policy=policy, removed=status["status"] == "removed",
                           replaced_by=status["replaced_by"], requested_id=policy_id)
+        if links:
+            view.interprets, view.interpretations = self.links_of(policy)
+        return view
+
+    def links_of(self, policy: Policy) -> tuple[list[dict], list[dict]]:
+        """The policies an interpretation explains, and the interpretations of a policy, as
+        ``{id, title}`` (see :mod:`interpretations`); looked up in the index as it is now."""
+        if policy.type == "interpretation":
+            numbers, keys = cited_by(policy.title, policy.text)
+            terms = [("doc_number", n, 1.0) for n in numbers] + [("title_keys", k, 1.0) for k in keys]
+            return self._linked(policy, terms, "policy"), []
+        if policy.type == "policy":
+            cited = ([policy.doc_number] if policy.doc_number else []) + known_as(policy.title, policy.text)
+            return [], self._linked(policy, [("cites", c, 1.0) for c in cited], "interpretation")
+        return [], []
+
+    def _linked(self, policy: Policy, terms: list[tuple[str, str, float]], doc_type: str) -> list[dict]:
+        if not terms:
+            return []
+        with self.backend.reading() as view:
+            found = view.listed(ListRequest(terms=terms, filters=Filters(type=doc_type), count=LINKS_SHOWN,
+                                            facets=False))
+            documents = [view.document(ref, keep=False) for ref in found.refs]
+        here = policy.region.code or ("national" if policy.level == "central" else "")
+        return [{"id": d["id"], "title": d.get("title", "")} for d in documents
+                if d["id"] != policy.id and regions_agree(here, _region_code(d))]
 
     def related(self, policy: Policy, limit: int = 5) -> list[Hit]:
         """Policies near one policy: those whose 文号 it cites first, then those sharing its topics."""

@@ -349,11 +349,13 @@ class Catalog:
     def counts(self) -> dict:
         """Numbers for ``stats``: policies by format, level, region, topic, industry and validity."""
         spreads: dict[str, Counter] = {k: Counter() for k in
-                                       ("formats", "levels", "regions", "topics", "industries", "validity")}
+                                       ("formats", "types", "levels", "regions", "topics", "industries",
+                                        "validity")}
         total = 0
         for policy in self.iter_policies():
             total += 1
             spreads["formats"][policy.source.format or "unknown"] += 1
+            spreads["types"][policy.type] += 1
             spreads["levels"][policy.level or "unknown"] += 1
             spreads["regions"]["/".join(policy.region.path) or policy.region.name or "unknown"] += 1
             spreads["topics"].update(policy.topics or ["(none)"])

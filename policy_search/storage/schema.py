@@ -15,7 +15,8 @@ from whoosh.fields import ID, KEYWORD, STORED, Schema
 from policy_search.text import divisions
 from policy_search.text.analysis import bigram_counts, index_term_counts
 from policy_search.text.fold import fold
-from policy_search.models import Policy
+from policy_search.models import DEFAULT_DOC_TYPE, Policy
+from policy_search.search.interpretations import cited_by, known_as
 from policy_search.storage.postings_store import FieldCounts
 
 #: Fields searched for free text, with their weight in ranking.
@@ -63,6 +64,9 @@ def build_schema() -> Schema:
         valid_until=ID(stored=True, sortable=True),
         format=ID(stored=True),
         url=STORED(),
+        type=ID(stored=True),
+        title_keys=KEYWORD(commas=True),
+        cites=KEYWORD(commas=True),
     )
 
 
@@ -76,6 +80,15 @@ def region_keys(policy: Policy) -> list[str]:
     keys += [p for p in policy.region.path if p]
     keys += [k for k in (policy.region.name, policy.region.code) if k]
     return list(dict.fromkeys(keys))
+
+
+def _cited(policy: Policy) -> list[str]:
+    """What an interpretation cites (文号s and title keys; see :mod:`interpretations`); nothing for
+    the other types."""
+    if policy.type != "interpretation":
+        return []
+    numbers, keys = cited_by(policy.title or "", policy.text or "")
+    return numbers + keys
 
 
 def _keyword_list(values: list[str]) -> str:
@@ -124,6 +137,9 @@ def policy_to_fields(policy: Policy) -> dict:
         "valid_until": policy.valid_until or "",
         "format": policy.source.format or "",
         "url": policy.url or "",
+        "type": policy.type or DEFAULT_DOC_TYPE,
+        "title_keys": _keyword_list(known_as(policy.title or "", policy.text or "")),
+        "cites": _keyword_list(_cited(policy)),
     }
 
 

@@ -74,10 +74,13 @@ BULK_DOCS = 500
 PHRASE_CANDIDATES = 10_000
 #: Fields kept for display (returned as the local backend's stored fields are).
 DISPLAY_FIELDS = ("id", "title", "doc_number", "issuer", "level", "region", "topics", "industries",
-                  "written_date", "publish_date", "valid_until", "format", "url")
+                  "written_date", "publish_date", "valid_until", "format", "url", "type")
 #: Exact fields that filters and facets read.
 KEYWORD_FIELDS = ("doc_number", "level", "region_keys", "region_code", "region_name", "topics",
-                  "industries", "written_date", "publish_date", "valid_until", "format")
+                  "industries", "written_date", "publish_date", "valid_until", "format", "type", "title_keys",
+                  "cites")
+#: Exact fields holding several values (comma-separated in the fields of :func:`schema.policy_to_fields`).
+LIST_FIELDS = ("region_keys", "topics", "industries", "title_keys", "cites")
 
 
 def _plainly_failing_transport(urls: list[str]):
@@ -157,8 +160,7 @@ def document_of(fields: dict, seq: int) -> dict:
            for name in STORE_FIELDS}
     for name in KEYWORD_FIELDS:
         value = fields.get(name, "")
-        doc[name] = [v for v in value.split(",") if v] if name in ("region_keys", "topics", "industries") \
-            else value
+        doc[name] = [v for v in value.split(",") if v] if name in LIST_FIELDS else value
     doc.update({"id": fields["id"], "seq": seq,
                 "shown": {**{k: fields.get(k, "") for k in DISPLAY_FIELDS}, "body": body,
                           "folded_title": fold(fields.get("title", "")), "folded_body": fold(body)}})
@@ -188,6 +190,8 @@ def filter_clauses(filters: Filters, today=None) -> list[dict]:
         yesterday = ((today or datetime.date.today()) - datetime.timedelta(days=1)).isoformat()
         clauses.append({"bool": {"must_not": [{"range": {"valid_until": {"gte": "1900-01-01",
                                                                          "lte": yesterday}}}]}})
+    if filters.type:
+        clauses.append({"term": {"type": filters.type}})
     return clauses
 
 
@@ -263,6 +267,10 @@ class OpenSearchBackend:
         yield OpenSearchView(self)
 
     def writer(self) -> "OpenSearchWriter":
+        # exact fields added since the build was made (a text field's analysis cannot change:
+        # that takes a reindex)
+        self.client.indices.put_mapping(index=self.alias, body={"properties": {
+            name: {"type": "keyword"} for name in KEYWORD_FIELDS}})
         return OpenSearchWriter(self)
 
     def rebuilding(self) -> "OpenSearchWriter":
