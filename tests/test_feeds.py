@@ -174,6 +174,22 @@ def test_a_filter_narrows_the_feed_to_the_search(client, site):
     assert entry_ids(provincial) == ["feed-003"]
 
 
+def test_a_filter_declared_for_searches_narrows_feeds_too(tmp_path):
+    """The document type filter was declared for searches only (web/params.py, filters.py): the
+    feeds take it from search_params with no word of their own."""
+    news = {**record(2), "type": "news"}
+    data_dir = tmp_path / "var"
+    ingest_ok([write_bulk(tmp_path / "b", "p.jsonl", [record(1), news, record(3)])], data_dir)
+    app = create_app({"DATA_DIR": str(data_dir), "BASE_URL": BASE})
+    client = app.test_client()
+    _, feed = read_feed(client, "/feed.atom?type=news")
+    assert entry_ids(feed) == ["feed-002"] and feed.feed.title.endswith("新闻动态")
+    _, policies = read_feed(client, "/feed.atom?type=policy")
+    assert set(entry_ids(policies)) == {"feed-001", "feed-003"}
+    refused = client.get("/feed.atom?type=gossip")
+    assert refused.status_code == 400 and refused.get_json()["error"]["parameter"] == "type"
+
+
 def test_a_query_with_words_is_ordered_by_first_seen_not_relevance(client, site):
     _, feed = read_feed(client, "/feed.atom?q=稳岗返还")
     ranked = [h["id"] for h in client.get("/api/search?q=稳岗返还&limit=50").get_json()["hits"]]
