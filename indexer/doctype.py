@@ -100,10 +100,24 @@ def _explains_a_policy(title: str, head: str, rules: TypeRules) -> bool:
     return any(pattern.search(head) for pattern in rules.interpretation_head)
 
 
+def _without_remarks(title: str) -> str:
+    """A title without what follows its name: a remark in brackets ((试行), (征求意见稿), (示例)), a
+    文号, spaces.
+
+    >>> _without_remarks("关于减免房租的通知（征求意见稿） 〔2020〕3号")
+    '关于减免房租的通知'
+    """
+    previous = None
+    while previous != title:
+        previous = title
+        title = re.sub(r"(\s+|[（(][^（）()]{0,12}[）)]|[〔\[]\d{4}[〕\]]\d*号?)$", "", title)
+    return title
+
+
 def _is_policy(title: str, head: str, doc_number: str | None, rules: TypeRules) -> bool:
     if doc_number or any(pattern.search(head) for pattern in rules.salutations):
         return True
-    ends_as_policy = re.sub(r"[\s()（）〔〕\[\]0-9号]+$", "", title).endswith(rules.policy_title_endings)
+    ends_as_policy = _without_remarks(title).endswith(rules.policy_title_endings)
     if not ends_as_policy:
         return False
     return "关于" in title or not any(word in title for word in rules.news_title_words)

@@ -153,3 +153,14 @@ def test_match_and_the_booklet_list_policies_only_unless_asked(ncp_data_dir, tmp
         others = service.search("", limit=50, applies_to="北京市", type="news").hits
     html = out.read_text(encoding="utf-8")
     assert others and not any(f"/p/{h.id}" in html for h in others)
+
+
+def test_laws_and_regulations_are_policies():
+    """The local regulations of laws/DLC (条例, 规定, 办法 …) and the national laws (…法) are
+    policies, though they have no 文号 and no salutation."""
+    files = sorted(shared("laws", "DLC").rglob("*.md"))[::5] + sorted(shared("laws").glob("*/*法(*.md"))
+    typed = collections.Counter()
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        typed[infer_type(text.split("\n", 1)[0].lstrip("# ").strip(), text)] += 1
+    assert sum(typed.values()) > 400 and typed["policy"] / sum(typed.values()) >= 0.99, typed

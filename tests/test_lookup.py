@@ -135,6 +135,6 @@ def test_match_and_search_from_the_cli(corpus_data_dir):
     assert data["region"]["path"] == CHAIN and data["groups"]
     result = runner.invoke(main, ["--data-dir", str(corpus_data_dir), "search", "补贴", "--applies-to",
                                   "峄城区", "--json"])
-    assert set(json.loads(result.output)["facets"]) == {"level", "topic", "industry", "region"}
+    assert set(json.loads(result.output)["facets"]) == {"level", "topic", "industry", "region", "type"}
     result = runner.invoke(main, ["--data-dir", str(corpus_data_dir), "match", "--region", "朝阳区"])
     assert result.exit_code == 1 and "Hint:" in result.output
