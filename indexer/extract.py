@@ -7,14 +7,20 @@ with several organs joined by ``、`` (``国务院、中央军委``, gov.cn's ow
 
 Rules for the text, in the order of a 公文's layout:
 
-* **title** — a Markdown ``# 标题`` first line; else, skipping the header
-  (``XX文件``, ``XX令``, ``第N号``, the 文号, urgency marks, dates), the first
-  body line, or two to four lines joined (titles are often broken over
-  lines; brackets must balance), that ends in a document type (通知, 意见,
-  办法, 条例, 批复, 函 … optionally followed by （试行） and the like). A decree
+* **title** — a Markdown ``# 标题`` first line; else, below any site
+  furniture (a site's name and section labels, ``山东省人民政府 政策文件``;
+  see :mod:`indexer.furniture`) and skipping the header (``XX文件``,
+  ``XX令``, ``第N号``, the 文号, urgency marks, dates), the first body line,
+  or two to four lines joined (titles are often broken over lines; brackets
+  must balance; as many organ-name lines as stand above the title, a
+  letterhead printed twice counted once), that ends in a document type (通知,
+  意见, 办法, 条例, 批复, 函 … optionally followed by （试行） and the like),
+  without a 文号 written onto it. Below furniture, a heading that is a title
+  in 《》 (a 解读 of that document) is the title, brackets kept. A decree
   (``XX令``) may put its title after the signed preamble. Else the first line
-  with six or more Chinese characters, cut to 60. Text flattened onto one
-  line with spaces for line breaks is split on the spaces first.
+  with six or more Chinese characters that is not only an institution's or a
+  site's name, cut to 60. Text flattened onto one line with spaces for line
+  breaks is split on the spaces first.
 * **doc_number** — the first 文号 in the head of the document: the lines
   before the salutation (the first line ending in ：), at most 8 lines and 300
   characters. A 文号 cited further down ("根据国办发〔2020〕6号文件") is never
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import re
 
+from indexer.furniture import is_only_a_name, strip_site_head
 from indexer.parsers.base import RawDocument
 from policy_search.text.dates import find_dates, parse_chinese_date
 from policy_search.text.docnumber import find_doc_numbers, normalize_doc_number
@@ -67,6 +74,13 @@ _HEAD_LINES = 8
 _CITING = re.compile(r"《|根据|依据|按照|参照|依照")
 _HEAD_CHARS = 300
 _TITLE_WINDOW = 15
+#: A 文号 written onto the end of a title, or before it with a dash or space.
+_GLUED_NUMBER_END = re.compile(r"[〔\[(（【［]\s*(?:19|20)\d{2}\s*[〕\])）】］]\s*第?\s*\d{1,6}\s*号$")
+_GLUED_NUMBER_START = re.compile(
+    r"^([\u3400-\u4dbf\u4e00-\u9fff]{1,20}[〔\[(（【［]\s*(?:19|20)\d{2}\s*[〕\])）】］]\s*第?\s*\d{1,6}\s*号)"
+    r"\s*[-－—–]+\s*")
+#: How many organ names may stand above a title, one a line (joint documents of many bodies).
+_MAX_ORGAN_LINES = 10
 
 
 def _squeeze(s: str) -> str:
@@ -162,16 +176,53 @@ def _is_date_line(line: str) -> str | None:
 def _is_header_line(line: str) -> bool:
     """Whether a top line is header matter: XX文件, XX令, 第N号, a 文号, urgency marks."""
     compact = re.sub(r"\s+", "", line)
+    if _without_glued_doc_number(compact) != compact:
+        return False  # a title with its 文号 written onto it
     return bool(
         re.fullmatch(rf"[{_CJK}]{{2,40}}文件", compact)
         or _DECREE_HEADER.fullmatch(compact)
         or re.fullmatch(r"第\d+号", compact)
         or re.fullmatch(r"[\d\s]{1,12}", compact)
         or normalize_doc_number(compact)
-        or (len(compact) <= 40 and find_doc_numbers(compact)
-            and not _TITLE_END.search(compact))
+        or (len(compact) <= 40 and find_doc_numbers(compact) and not _TITLE_END.search(compact))
         or _URGENCY.match(compact)
         or _is_date_line(compact))
+
+
+def _starts_with_organ(line: str) -> bool:
+    """Whether a line is an organ's name, or starts with one before 关于/印发/转发 …
+
+    >>> _starts_with_organ("税务总局"), _starts_with_organ("税务总局关于…的公告"), _starts_with_organ("关于…的通知")
+    (True, True, False)
+    """
+    if _is_organ(line):
+        return True
+    m = _TITLE_ISSUER.match(line)
+    return bool(m and _is_organ(m.group(1)))
+
+
+def _without_glued_doc_number(title: str) -> str:
+    """A title without the 文号 written onto its end or its start (``…的通知人社部发〔2020〕11号``,
+    ``石政发〔2020〕3号-…的通知``).
+
+    >>> _without_glued_doc_number("税务总局关于阶段性减免企业社会保险费的通知人社部发〔2020〕11号")
+    '税务总局关于阶段性减免企业社会保险费的通知'
+    >>> _without_glued_doc_number("石政发〔2020〕3号-北京市石景山区人民政府关于印发…的通知")
+    '北京市石景山区人民政府关于印发…的通知'
+    """
+    found = find_doc_numbers(title)
+    if not found:
+        return title
+    trailing = _GLUED_NUMBER_END.search(title)
+    if trailing:
+        prefix = found[-1].split("〔", 1)[0]
+        head = title[:trailing.start()]
+        if prefix and head.endswith(prefix) and _TITLE_END.search(head[:-len(prefix)]):
+            return head[:-len(prefix)]
+    leading = _GLUED_NUMBER_START.match(title)
+    if leading and normalize_doc_number(leading.group(1)) == found[0] and _TITLE_END.search(title):
+        return title[leading.end():]
+    return title
 
 
 def _title_candidate(lines: list[str]) -> str | None:
@@ -181,9 +232,9 @@ def _title_candidate(lines: list[str]) -> str | None:
     if len(lines) > 1 and lines[-1].strip() == "目录":
         return None  # a table of contents heading, not the end of the title
     joined = lines[0].strip()
-    for prev, line in zip(lines, lines[1:]):  # two organ lines keep a space between them
-        joined += (" " if _is_organ(prev.strip()) and _is_organ(line.strip()) else "") + line.strip()
-    joined = _squeeze(joined)
+    for prev, line in zip(lines, lines[1:]):  # organ names on lines of their own keep a space
+        joined += (" " if _is_organ(prev.strip()) and _starts_with_organ(line.strip()) else "") + line.strip()
+    joined = _without_glued_doc_number(_squeeze(joined))
     if len(joined) > 120 or "。" in joined or not _TITLE_END.search(joined):
         return None
     if any(joined.count(a) != joined.count(b) for a, b in ("《》", "（）", "()", "〈〉", "“”")):
@@ -205,6 +256,12 @@ def find_title(lines: list[str]) -> str | None:
         return None
     if lines[0].startswith("#"):
         return normalize_title(lines[0])
+    lines, after_furniture = strip_site_head(lines)
+    if not lines:
+        return None
+    quoted = _quoted_heading(lines) if after_furniture else None
+    if quoted:
+        return quoted
     window = lines[:_TITLE_WINDOW]
     decree = after_signature = False
     first_body = None
@@ -220,8 +277,10 @@ def find_title(lines: list[str]) -> str | None:
             first_body = i
         elif not (decree and after_signature):
             continue  # a title starts the body, or follows a decree's signed preamble
-        for k in (1, 2, 3, 4):
-            group = window[i:i + k]
+        start = _after_repeated_letterhead(window, i)
+        longest = max(4, _organ_lines(window, start) + 3)
+        for k in range(1, longest + 1):
+            group = window[start:start + k]
             if len(group) < k or (k > 1 and any(_is_header_line(g) for g in group[1:])):
                 break
             title = _title_candidate(group)
@@ -230,10 +289,56 @@ def find_title(lines: list[str]) -> str | None:
     return _fallback_title(lines)
 
 
+def _organ_lines(lines: list[str], start: int) -> int:
+    """How many lines from ``start`` on are organ names alone (at most _MAX_ORGAN_LINES)."""
+    count = 0
+    while (start + count < len(lines) and count < _MAX_ORGAN_LINES
+           and _is_organ(lines[start + count].strip())):
+        count += 1
+    return count
+
+
+def _after_repeated_letterhead(lines: list[str], start: int) -> int:
+    """Where the title starts when the organ names above it are printed twice (a letterhead
+    of the issuers, then the same issuers starting the title): at the second copy.
+
+    >>> _after_repeated_letterhead(["甲省财政厅", "甲省税务局", "甲省财政厅", "甲省税务局", "关于…的通知"], 0)
+    2
+    """
+    count = _organ_lines(lines, start)
+    half = count // 2
+    if half and count % 2 == 0 and lines[start:start + half] == lines[start + half:start + count]:
+        return start + half
+    return start
+
+
+def _quoted_heading(lines: list[str]) -> str | None:
+    """A heading that is a title in 《》 (up to four lines joined), kept with its brackets.
+
+    Below site furniture, a page about another document (a 解读 of it) is headed by
+    that document's title in 《》.
+
+    >>> _quoted_heading(["《关于积极应对新冠肺炎疫情加快恢复农业生产", "确保重要农产品稳产保供的若干措施》", "为贯彻……"])
+    '《关于积极应对新冠肺炎疫情加快恢复农业生产确保重要农产品稳产保供的若干措施》'
+    """
+    if not lines[0].startswith("《"):
+        return None
+    joined = ""
+    for line in lines[:4]:
+        joined += line.strip()
+        if joined.count("《") == joined.count("》"):
+            heading = _squeeze(joined)
+            ends_quoted = heading.endswith("》") and "。" not in heading
+            return heading if ends_quoted and len(heading) <= 120 else None
+    return None
+
+
 def _fallback_title(lines: list[str]) -> str | None:
-    """First line with some substance (6+ CJK characters, not a salutation), cut to 60."""
+    """First line with some substance (6+ CJK characters, not a salutation, not only an
+    institution's or a site's name), cut to 60."""
     for line in lines[:_TITLE_WINDOW]:
-        if len(re.findall(rf"[{_CJK}]", line)) >= 6 and not line.rstrip().endswith((":", "：")):
+        if (len(re.findall(rf"[{_CJK}]", line)) >= 6 and not line.rstrip().endswith((":", "："))
+                and not is_only_a_name(line)):
             return _squeeze(line)[:60]
     return _squeeze(lines[0])[:60] or None
 

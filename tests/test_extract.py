@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from indexer.extract import extract_metadata, find_own_doc_number, find_signature, find_title
+from indexer.furniture import is_only_a_name
 from indexer.parsers.base import RawDocument
 from policy_search.text.dates import parse_chinese_date
 from policy_search.text.docnumber import normalize_doc_number
@@ -132,6 +133,83 @@ def test_own_number_only_from_head():
     assert find_own_doc_number(["关于…的通知", "各省：", "根据国办发〔2020〕6号……"]) is None
     assert find_own_doc_number(["山东省医疗保险事业中心文件鲁医保中心发〔2020〕11号关于…的通知"]) == \
         "鲁医保中心发〔2020〕11号"
+
+
+
+# --- site furniture: a page saved from a site (or a row scraped from one) starts with the
+# site's name and section labels; the title is the document's own, never the site's name.
+# The rows are flattened as the bulk files have them: spaces for line breaks.
+
+
+def test_title_below_a_sites_name_and_section_label():
+    text = ("某某省人民政府 政策文件 某某省人民政府办公厅关于支持春季农业生产的通知 某政办字〔2020〕5号 "
+            "各市人民政府： 现将有关事项通知如下。 某某省人民政府办公厅 2020年2月11日")
+    meta = extract_metadata(raw(text))
+    assert meta["title"] == "某某省人民政府办公厅关于支持春季农业生产的通知"
+    assert meta["issuer"] == "某某省人民政府办公厅"
+    assert meta["doc_number"] == "某政办字〔2020〕5号"
+
+
+def test_an_interpretation_is_titled_by_the_quoted_document():
+    text = ("某某省人民政府 政策解读 部门解读｜《关于加快恢复农业生产 确保农产品供应的若干措施》 "
+            "为贯彻落实有关部署，省政府办公厅印发了《关于加快恢复农业生产确保农产品供应的若干措施》。"
+            "现解读如下： 一、出台背景 ……")
+    assert extract_metadata(raw(text))["title"] == "《关于加快恢复农业生产确保农产品供应的若干措施》"
+
+
+def test_breadcrumbs_are_skipped_on_lines_and_flattened():
+    lines = ["当前位置：首页 > 通知公告 > 正文", "某某市财政局关于延长申报期限的通知", "各区财政局：", "正文。"]
+    assert find_title(lines) == "某某市财政局关于延长申报期限的通知"
+    flat = "首页 > 通知公告 > 正文 某某市财政局关于延长申报期限的通知 各区财政局： 正文。"
+    assert extract_metadata(raw(flat))["title"] == "某某市财政局关于延长申报期限的通知"
+    assert find_title(["某某市税务局", "最新文件", "关于延长申报期限的通知", "正文。"]) == "关于延长申报期限的通知"
+
+
+def test_a_sites_or_issuers_name_alone_is_never_the_title():
+    # the site's name, then the body straight away: the body's opening, not the name
+    site_then_body = ("某某市人民政府 为做好疫情防控工作，全市公交线路自即日起暂停运营，恢复时间另行通知。 "
+                      "特此通告 某某市交通运输局 2020年1月27日")
+    assert extract_metadata(raw(site_then_body))["title"].startswith("为做好疫情防控工作")
+    # the issuers above the salutation, and no heading at all
+    issuers_then_body = ("某某部 某某总局 各省、自治区、直辖市人民政府： "
+                         "为支持企业复工复产，现就有关问题通知如下： 一、阶段性减免企业社会保险费。")
+    title = extract_metadata(raw(issuers_then_body))["title"]
+    assert title and not is_only_a_name(title) and not title.startswith("某某部")
+
+
+def test_many_issuers_each_on_a_line_above_the_title():
+    text = ("甲省财政厅 甲省发展和改革委员会 甲省经济和信息化厅 甲省地方金融监督管理局 "
+            "甲省审计厅关于强化重点保障企业资金支持的紧急通知 甲财金〔2020〕25号 各市财政局： 正文。")
+    meta = extract_metadata(raw(text))
+    assert meta["title"] == ("甲省财政厅 甲省发展和改革委员会 甲省经济和信息化厅 甲省地方金融监督管理局 "
+                             "甲省审计厅关于强化重点保障企业资金支持的紧急通知")
+    assert meta["issuer"] == "甲省财政厅、甲省发展和改革委员会、甲省经济和信息化厅、甲省地方金融监督管理局、甲省审计厅"
+
+
+def test_issuers_printed_twice_above_the_title_count_once():
+    text = "甲省医疗保障局 甲省财政厅 甲省医疗保障局 甲省财政厅 关于延长参保缴费期的通知 甲医保发〔2020〕14号 各市州医疗保障局： 正文。"
+    meta = extract_metadata(raw(text))
+    assert meta["title"] == "甲省医疗保障局 甲省财政厅关于延长参保缴费期的通知"
+    assert meta["issuer"] == "甲省医疗保障局、甲省财政厅"
+
+
+def test_a_doc_number_written_onto_the_title_is_not_part_of_it():
+    glued_after = "甲部 乙部 丙总局关于阶段性减免企业社会保险费的通知甲部发〔2020〕11号 各省： 正文。"
+    meta = extract_metadata(raw(glued_after))
+    assert meta["title"] == "甲部 乙部 丙总局关于阶段性减免企业社会保险费的通知"
+    assert meta["doc_number"] == "甲部发〔2020〕11号"
+    assert meta["issuer"] == "甲部、乙部、丙总局"
+    glued_before = "甲政发〔2020〕3号-甲区人民政府关于印发支持企业发展若干措施的通知 各街道： 正文。"
+    meta = extract_metadata(raw(glued_before))
+    assert meta["title"] == "甲区人民政府关于印发支持企业发展若干措施的通知"
+    assert meta["doc_number"] == "甲政发〔2020〕3号"
+
+
+def test_titles_without_furniture_are_left_alone():
+    for title in ("湖北将再建一所应急后备医院", "国家税务总局发布", "某某市人民政府专题会议纪要",
+                  "某某区人民政府2019年政府信息公开工作年度报告"):
+        assert find_title([title, "正文第一段，说明有关情况。"]) == title
+    assert find_title(["枣庄市人民政府", "关于印发…的通知", "各区："]) == "枣庄市人民政府关于印发…的通知"
 
 
 # --- gov.cn ground truth: the jsonl `text` is the flattened body (spaces for line breaks)
