@@ -11,6 +11,7 @@ from policy_search.models import DOC_TYPES, LEVEL_NAMES_ZH, LEVELS, Policy, Regi
 from .classify import TAG_FIELDS, classify
 from .doctype import known_type
 from .extract import extract_metadata, normalize_date
+from .furniture import clean_stated_title
 from .parsers.base import MAX_TEXT_CHARS, RawDocument
 
 _LEVEL_ALIASES = {**{zh: code for code, zh in LEVEL_NAMES_ZH.items()},
@@ -103,6 +104,29 @@ def _normalise_given(given: dict, warnings: list[str]) -> dict:
     return out
 
 
+def _without_furniture_title(metadata: dict, warnings: list[str]) -> dict:
+    """The metadata a file states with its title cleaned of site furniture.
+
+    A title taken from the file itself (a page's ``<title>`` or 信息表, a bulk ``title``
+    column, a PDF's properties) loses the site's name and section labels at its start, and
+    is dropped when it is nothing but a site's or an institution's name, so that the title
+    is read from the text. Titles people give (sidecar, manifest) are taken as written.
+    """
+    title = metadata.get("title")
+    if not isinstance(title, str) or not one_line(title):
+        return metadata
+    stated = one_line(title)
+    cleaned = clean_stated_title(stated)
+    if cleaned is None:
+        metadata.pop("title")
+        warnings.append(f"the file's title {stated!r} is only a site's or an institution's name; "
+                        f"the title is read from the text")
+    elif cleaned != stated:
+        metadata["title"] = cleaned
+        warnings.append(f"site furniture cut from the file's title: {stated!r} -> {cleaned!r}")
+    return metadata
+
+
 def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple[Policy, list[str]]:
     """The policy for one parsed document; returns it with warnings for the batch report."""
     warnings = list(raw.warnings)
@@ -111,7 +135,7 @@ def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple
     if len(raw.text) > MAX_TEXT_CHARS:
         raise DocumentError(f"the text is over {MAX_TEXT_CHARS:,} characters",
                             hint="split the document into its parts")
-    file_metadata = dict(raw.metadata)
+    file_metadata = _without_furniture_title(dict(raw.metadata), warnings)
     # A title embedded in PDF or Word properties is often a template's or a file name's:
     # the title printed at the top of the text is preferred, the embedded one is a fallback.
     embedded_title = file_metadata.pop("title", None) if raw.format in _WEAK_TITLE_FORMATS else None

@@ -170,6 +170,31 @@ def test_head_hints():
     assert doc.metadata["title"] == "天津推出金融服务助企业复工"
 
 
+
+def test_page_saved_with_its_sites_header_is_titled_by_the_document():
+    """A page whose <title> is only the site's name and whose text starts with the site's
+    name and a section label: the document's own heading is the title."""
+    head = '<meta charset="utf-8"><title>某某省人民政府</title>'
+    body = ("<div class='logo'>某某省人民政府</div><div class='lanmu'>政策文件</div>"
+            "<div class='box'><p>某某省人民政府办公厅关于支持春季农业生产的通知</p>"
+            f"<div>{PARAGRAPHS}</div></div>")
+    doc = parse_bytes(page(body, head))
+    assert doc.text.startswith("某某省人民政府\n政策文件\n")
+    assert "title" not in doc.metadata  # a site's name is no title, even when the page repeats it
+    assert extract_metadata(doc)["title"] == "某某省人民政府办公厅关于支持春季农业生产的通知"
+
+
+def test_interpretation_page_is_titled_by_the_quoted_document():
+    quoted = "《关于加快恢复农业生产确保农产品供应的若干措施》"
+    head = f'<meta charset="utf-8"><title>部门解读｜{quoted}_政策解读_某某省人民政府</title>'
+    body = (f"<div>某某省人民政府</div><div>政策解读</div><h1>部门解读｜{quoted}</h1>"
+            f"<div>{PARAGRAPHS}</div>")
+    doc = parse_bytes(page(body, head))
+    assert doc.metadata["title"] == quoted
+    # the text alone says the same: the section labels and the site's name are skipped
+    assert extract_metadata(RawDocument(text=doc.text, format="html"))["title"] == quoted
+
+
 def test_info_table_read_and_removed():
     table = ("<table><tr><td><b>索 引 号：</b></td><td>000014349/2020-00001</td>"
              "<td><b>主题分类：</b></td><td>劳动、人事、监察\\就业</td></tr>"

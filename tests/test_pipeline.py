@@ -127,6 +127,35 @@ def test_bulk_tsv_and_jsonl(tmp_path, data_dir):
         assert service.get("abc123").policy.text.startswith("关于稳岗返还")
 
 
+
+def test_bulk_rows_saved_from_sites_get_their_documents_own_titles(tmp_path, data_dir):
+    """Rows scraped from government sites: the site's header in the text, or as the title column."""
+    folder = tmp_path / "bulk"
+    write_policy(folder, "rows.tsv", "docid\ttext\n"
+                 "r1\t某某省人民政府 政策文件 某某省人民政府办公厅关于支持春季农业生产的通知 各市人民政府： 正文。\n"
+                 "r2\t某某省人民政府 政策解读 部门解读｜《关于支持春季农业生产的若干措施》 为贯彻落实有关部署，"
+                 "现解读如下： 正文。\n")
+    rows = [{"id": "j1", "title": "某某市人民政府", "text": "某某市人民政府 关于暂停公交运营的通告 正文。"},
+            {"id": "j2", "title": "某某市人民政府 通知公告 关于恢复公交运营的通告", "text": "关于恢复公交运营的通告 正文。"},
+            {"id": "j3", "title": "某某市关于延长申报期限的通知", "text": "某某市人民政府 通知公告 正文。"}]
+    write_policy(folder, "rows.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    report = ingest([folder], data_dir)
+    assert report.added == 5 and report.failed == []
+    with open_service(data_dir) as service:
+        policies = {pid: service.get(pid).policy for pid in ("r1", "r2", "j1", "j2", "j3")}
+    assert policies["r1"].title == "某某省人民政府办公厅关于支持春季农业生产的通知"
+    assert policies["r2"].title == "《关于支持春季农业生产的若干措施》"
+    # a title column that is only a site's name gives way to the text's title, and says so
+    assert policies["j1"].title == "某某市人民政府关于暂停公交运营的通告"
+    assert policies["j1"].provenance["title"] == "extracted"
+    # one that starts with the site's header loses it and stays the given title
+    assert policies["j2"].title == "关于恢复公交运营的通告" and policies["j2"].provenance["title"] == "given"
+    assert policies["j3"].title == "某某市关于延长申报期限的通知"  # a good given title is kept as it is
+    warnings = [w["warning"] for w in report.warnings]
+    assert any("'某某市人民政府' is only a site's or an institution's name" in w for w in warnings)
+    assert any("site furniture cut from the file's title" in w and "关于恢复公交运营的通告" in w for w in warnings)
+
+
 def test_dry_run_writes_nothing(tmp_path, data_dir):
     write_policy(tmp_path / "b", "a.txt", NOTICE)
     report = ingest([tmp_path / "b"], data_dir, dry_run=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 import lxml.etree
 import lxml.html
 
+from indexer.furniture import clean_stated_title
 from indexer.textcodec import bom_encoding, detect_encoding
 from indexer.parsers.base import MAX_FILE_BYTES, MAX_TEXT_CHARS, RawDocument
 from policy_search.errors import (
@@ -144,21 +145,29 @@ def decode_html(data: bytes) -> tuple[str, list[str]]:
 
 
 def clean_page_title(title: str) -> str:
-    """A ``<title>`` without the site name (parts split at _ | and spaced dashes).
+    """A ``<title>`` without the site's name and section labels (parts split at _ | and
+    spaced dashes); "" when nothing else is left.
 
-    The part that reads like a document title (ends in 通知, 意见, 办法 …) wins,
-    else the first part: sites put their name after the title far more often.
+    Parts that are only a site's or institution's name or a section label (政策解读,
+    首页 …; see indexer/furniture.py) go. Of the rest, the part that reads like a document
+    title (ends in 通知, 意见, 办法 …) wins, then a title in 《》, else the first part:
+    sites put their name after the title far more often.
 
     >>> clean_page_title("国务院关于印发…的通知_政府信息公开专栏")
     '国务院关于印发…的通知'
     >>> clean_page_title("中国政府网 - 国务院办公厅关于调整国家教材委员会组成人员的通知")
     '国务院办公厅关于调整国家教材委员会组成人员的通知'
+    >>> clean_page_title("部门解读｜《关于…的若干措施》_政策解读_山东省人民政府")
+    '《关于…的若干措施》'
+    >>> clean_page_title("山东省人民政府门户网站")
+    ''
     """
     parts = [p.strip() for p in re.split(r"\s*[_|｜]\s*|\s+[-－—–]+\s+", _WS.sub(" ", title))]
-    parts = [p for p in parts if p]
+    parts = [cleaned for p in parts if p and (cleaned := clean_stated_title(p))]
     if not parts:
         return ""
-    return next((p for p in parts if _DOC_TITLE_END.search(p)), parts[0])
+    return next((p for p in parts if _DOC_TITLE_END.search(p)),
+                next((p for p in parts if p.startswith("《") and p.endswith("》")), parts[0]))
 
 
 def _text_len(s: str | None) -> int:
