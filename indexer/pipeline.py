@@ -28,11 +28,12 @@ from .parsers.base import MAX_FILE_BYTES
 from .report import BatchReport
 from .sniff import sniff_format
 from .timelimit import run_within_limit
-from . import workers
+from . import furniture, workers
 from .workers import ReaderPool, default_jobs, failure_message
 
 #: Bump when parsing or extraction changes, so every file is read again.
-PIPELINE_VERSION = "1"
+#: 2: titles no longer taken from site furniture (indexer/furniture.py).
+PIPELINE_VERSION = "2"
 
 
 @dataclass
@@ -54,8 +55,10 @@ def file_sha256(path: Path) -> str:
 
 
 def fingerprint(file_hash: str, overrides: dict) -> str:
-    """What decides whether a file must be read again: its bytes, its overrides, the pipeline."""
-    key = json.dumps([PIPELINE_VERSION, file_hash, overrides], sort_keys=True, ensure_ascii=False, default=str)
+    """What decides whether a file must be read again: its bytes, its overrides, the pipeline
+    and the staff-edited words that decide its title (``title_furniture.json``)."""
+    key = json.dumps([PIPELINE_VERSION, furniture.rules().digest, file_hash, overrides],
+                     sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -150,10 +153,45 @@ class _DryRunWriter:
         return 0
 
 
-def _retire_vanished(writer, old_ids: list[str], new_ids: list[str], report: BatchReport, display: str) -> None:
-    """Policies a changed file no longer yields: redirected to its one new policy, or removed."""
+def _text_key(text: str | None) -> str:
+    return hashlib.sha256((text or "").strip().encode("utf-8")).hexdigest()
+
+
+def _successors(writer, old_ids: list[str], new_ids: list[str], policies: list[Policy]) -> dict[str, str]:
+    """old id → new id for the policies a changed file yields under another id.
+
+    A file of one policy continues it under its new id (a corrected 文号 or title). In a
+    file of many (a bulk file without ids), a vanished policy is continued by the one new
+    policy with the same text: its id changed because its title or 文号 was read better.
+    """
+    vanished = [i for i in old_ids if i not in new_ids]
+    if not vanished:
+        return {}
+    if len(old_ids) == 1 and len(new_ids) == 1:
+        return {vanished[0]: new_ids[0]}
+    catalog = getattr(writer, "catalog", None)
+    if catalog is None:
+        return {}
+    by_text: dict[str, list[str]] = {}
+    for policy in policies:
+        if policy.id in new_ids and policy.id not in old_ids:
+            by_text.setdefault(_text_key(policy.text), []).append(policy.id)
+    successors = {}
+    for old_id in vanished:
+        old = catalog.get_policy(old_id)
+        candidates = by_text.get(_text_key(old.text), []) if old is not None else []
+        if len(candidates) == 1:
+            successors[old_id] = candidates[0]
+    return successors
+
+
+def _retire_vanished(writer, old_ids: list[str], new_ids: list[str], report: BatchReport, display: str,
+                     policies: list[Policy]) -> None:
+    """Policies a changed file no longer yields: redirected to the policy that continues
+    each (see :func:`_successors`), or removed."""
+    successors = _successors(writer, old_ids, new_ids, policies)
     for old_id in (i for i in old_ids if i not in new_ids):
-        successor = new_ids[0] if len(new_ids) == 1 and len(old_ids) == 1 else None
+        successor = successors.get(old_id)
         if successor:
             writer.rename(old_id, successor)
             report.warn(display, f"identity changed: old id {old_id} now redirects to {successor}")
@@ -250,7 +288,7 @@ def _write_file(writer, plan: _Plan, parsed: Parsed, fields: list | None, report
     with writer.transaction():
         new_ids = _put_policies(writer, source, parsed, report, seen, replace_ids, fields)
         if known:
-            _retire_vanished(writer, known["policy_ids"], new_ids, report, source.display)
+            _retire_vanished(writer, known["policy_ids"], new_ids, report, source.display, parsed.policies)
         stat = source.path.stat()
         writer.record_source(source.key, plan.source_print, stat.st_size, stat.st_mtime, new_ids, batch_id,
                              root=str(source.root))

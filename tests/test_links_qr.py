@@ -4,6 +4,7 @@ Codes are read back with zxing-cpp; SVG codes are rasterised by Debian's chromiu
 """
 import base64
 import io
+import json
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -149,6 +150,80 @@ def test_a_corrected_doc_number_keeps_the_old_id_as_a_redirect(tmp_path, app_for
     assert client.get(f"/p/{new_id}").status_code == 200
     assert run_cli(data_dir, "links", "check").exit_code == 0
 
+
+
+SAVED_PAGE = ("<html><head><meta charset='utf-8'><title>某某省人民政府</title></head><body>"
+              "<div class='logo'>某某省人民政府</div><div class='lanmu'>政策文件</div>"
+              "<div class='box'><p>某某省人民政府办公厅关于支持春季农业生产的通知</p>"
+              "<p>各市人民政府：</p><p>为支持春季农业生产，对种粮大户给予一次性补贴。</p>"
+              "<p>某某省人民政府办公厅</p><p>2020年2月11日</p></div></body></html>")
+
+
+def _ingest_without_furniture_words(monkeypatch, paths, data_dir):
+    """Ingest as the service did before it knew site furniture: no words in the rules file."""
+    from indexer import furniture
+    with monkeypatch.context() as patched:
+        patched.setattr(furniture, "rules", lambda: furniture.rules_from({}))
+        return ingest(paths, data_dir)
+
+
+def _titles(data_dir):
+    with open_service(data_dir) as service:
+        return {p.id: p.title for p in service.list_policies()}
+
+
+def test_an_id_changed_by_a_better_title_keeps_answering_301(tmp_path, app_for, monkeypatch):
+    """A page saved with its site's header was titled by the site's name; read again with the
+    furniture words (after an upgrade, or after staff add a word) it gets its own title and,
+    its id being made of title and issuer, a new id: the old one redirects to it."""
+    folder, data_dir = tmp_path / "docs", tmp_path / "var"
+    write_policy(folder, "page.html", SAVED_PAGE)
+    _ingest_without_furniture_words(monkeypatch, [folder], data_dir)
+    ((old_id, old_title),) = _titles(data_dir).items()
+    assert old_title == "某某省人民政府"
+
+    report = ingest([folder], data_dir)  # the rules changed, so the unchanged file is read again
+    ((new_id, new_title),) = _titles(data_dir).items()
+    assert new_title == "某某省人民政府办公厅关于支持春季农业生产的通知"
+    assert new_id != old_id and report.unchanged == 0
+    assert any(f"old id {old_id} now redirects to {new_id}" in w["warning"] for w in report.warnings)
+    client = app_for(data_dir)
+    moved = client.get(f"/p/{old_id}")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith(f"/p/{new_id}")
+    assert client.get(f"/p/{old_id}/qr.png").status_code == 301
+    assert client.get(f"/p/{new_id}").status_code == 200
+    assert run_cli(data_dir, "links", "check").exit_code == 0
+    assert ingest([folder], data_dir).unchanged == 1  # and nothing is read again after that
+
+
+def test_bulk_records_whose_ids_change_with_better_titles_each_redirect(tmp_path, app_for, monkeypatch):
+    """A bulk file without ids: each record whose id changes is followed to its own new id
+    (the record with the same text), none is lost."""
+    folder, data_dir = tmp_path / "docs", tmp_path / "var"
+    rows = ["某某省人民政府 政策文件 某某省人民政府办公厅关于支持春季农业生产的通知 各市： 对种粮大户给予补贴。",
+            "某某市人民政府 通知公告 某某市财政局关于延长申报期限的通知 各区： 申报期限延长至3月31日。",
+            "某某县关于做好复工复产的通知 各乡镇： 统筹做好复工复产。"]
+    write_policy(folder, "rows.jsonl", "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in rows))
+    _ingest_without_furniture_words(monkeypatch, [folder], data_dir)
+    before = _texts(data_dir)
+    report = ingest([folder], data_dir)
+    after = _texts(data_dir)
+    assert sorted(_titles(data_dir).values()) == [
+        "某某县关于做好复工复产的通知", "某某市财政局关于延长申报期限的通知", "某某省人民政府办公厅关于支持春季农业生产的通知"]
+    changed = [old_id for old_id in before if old_id not in after]
+    assert len(changed) == 2 and report.removed == 0
+    id_of_text = {text: pid for pid, text in after.items()}
+    client = app_for(data_dir)
+    for old_id in changed:
+        moved = client.get(f"/p/{old_id}")
+        assert moved.status_code == 301
+        assert moved.headers["Location"].endswith(f"/p/{id_of_text[before[old_id]]}")
+    assert run_cli(data_dir, "links", "check").exit_code == 0
+
+
+def _texts(data_dir):
+    with open_service(data_dir) as service:
+        return {p.id: service.get(p.id).policy.text for p in service.list_policies()}
 
 def test_a_removed_policy_answers_410_with_its_replacement(tmp_path, app_for):
     folder, data_dir = tmp_path / "docs", tmp_path / "var"
