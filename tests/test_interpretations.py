@@ -103,6 +103,36 @@ def test_an_interpretation_elsewhere_of_a_same_named_policy_is_not_linked(tmp_pa
         assert service.get(policy.id, links=True).interpretations == []
 
 
+
+PROVINCE_MEASURES = ("辽宁省人民政府关于印发辽宁省支持中小企业渡过难关若干政策措施的通知\n辽政发〔2020〕9号\n"
+                     "各市人民政府：\n现将《辽宁省支持中小企业渡过难关若干政策措施》印发给你们，请认真贯彻执行。\n"
+                     "辽宁省人民政府\n2020年2月6日")
+CITY_INTERPRETATION = ("关于《本溪市支持中小企业渡过难关若干政策措施》的解读\n"
+                       "现将《本溪市支持中小企业渡过难关若干政策措施》解读如下：根据《辽宁省支持中小企业渡过难关若干政策措施》，"
+                       "结合我市实际，起草了《政策措施》。一、主要内容……")
+PROVINCE_INTERPRETATION = ("《支持中小企业渡过难关若干政策措施》解读\n近日，辽宁省人民政府印发了《支持中小企业渡过难关若干政策措施》，"
+                           "现解读如下：一、出台背景……")
+
+
+def test_a_city_interpretation_is_not_linked_to_the_provinces_measures_it_was_based_on(tmp_path):
+    """本溪's measures, made after 辽宁's: its 解读 quotes 本溪's title and cites 辽宁's as the basis.
+    The province's measures are explained by the 解读 that quotes them without naming the place."""
+    folder = tmp_path / "docs"
+    for name, text in (("province.txt", PROVINCE_MEASURES), ("city.txt", CITY_INTERPRETATION),
+                       ("province-interpretation.txt", PROVINCE_INTERPRETATION)):
+        write_policy(folder, name, text)
+    data_dir = tmp_path / "var"
+    assert not ingest([folder], data_dir).failed
+    with open_service(data_dir) as service:
+        ids = {p.title: p.id for p in service.list_policies()}
+        policy = ids["辽宁省人民政府关于印发辽宁省支持中小企业渡过难关若干政策措施的通知"]
+        city = ids["关于《本溪市支持中小企业渡过难关若干政策措施》的解读"]
+        province = ids["《支持中小企业渡过难关若干政策措施》解读"]
+        assert service.get(city, links=True).interprets == []
+        assert [x["id"] for x in service.get(province, links=True).interprets] == [policy]
+        assert [x["id"] for x in service.get(policy, links=True).interpretations] == [province]
+
+
 def test_a_link_follows_a_corrected_doc_number(tmp_path, app_for):
     """The policy first ingested with a wrong 文号 (and so another id), then corrected by a
     sidecar: the interpretation links to the policy's id now, and the old id answers 301."""

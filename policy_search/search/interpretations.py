@@ -9,6 +9,13 @@ quoted titles of its title and head). A link is looked up when a page or record 
 follows whichever side was ingested later, and a corrected 文号 or title. Two documents are
 linked only when their regions agree (one is the other's, or above it, or either has none): a
 吉林 interpretation does not explain a 北京 policy of the same name.
+
+A place a title starts with may be left out on one side only: 《应对疫情支持中小企业若干措施》
+finds 北京市应对疫情支持中小企业若干措施, and 《北京市…》 a title naming no place; but two titles
+naming different places (本溪市…, 辽宁省…) are two documents. The key without its place is marked
+with ``~`` in what a document is known by. An interpretation whose title quotes a document
+explains that one; the titles its head quotes then are what that document was based on
+(根据《辽宁省…》, in a 解读 of 《本溪市…》), and count only when its title quotes none.
 """
 from __future__ import annotations
 
@@ -22,6 +29,8 @@ from policy_search.text.fold import fold
 HEAD_CHARS = 300
 #: A key shorter than this names no particular policy (《通知》, 《若干措施》).
 MIN_KEY_CHARS = 8
+#: Marks a key without the place name its title starts with (see the module's docstring).
+PLACE_LEFT_OUT = "~"
 _QUOTED = re.compile(r"《([^《》]{4,120})》")
 _ISSUER_THEN_ABOUT = re.compile(r"^.{0,40}?关于")
 _PUBLISHING = re.compile(r"^(印发|转发|公布|发布|下发|出台)")
@@ -36,8 +45,22 @@ def _squeezed(text: str) -> str:
     return "".join(ch for ch in fold(text) if unicodedata.category(ch)[0] in "LN")
 
 
+def _key_and_place_free(title: str) -> tuple[str, str | None]:
+    """A title's key, and its key without the place name it starts with (None when it names none)."""
+    key = _squeezed(title or "")
+    key = _ISSUER_THEN_ABOUT.sub("", key, count=1) if "关于" in key[:41] else key
+    key = _CLOSING.sub("", _PUBLISHING.sub("", key))
+    place_free = _PLACE.sub("", key, count=1)
+    return key, (place_free if place_free != key else None)
+
+
+def _long_enough(keys: list[str | None]) -> list[str]:
+    return [k for k in dict.fromkeys(keys) if k and len(k.lstrip(PLACE_LEFT_OUT)) >= MIN_KEY_CHARS]
+
+
 def title_keys(title: str) -> list[str]:
-    """The keys a title is known by (see the module's docstring), longest first.
+    """The keys a title is known by (see the module's docstring): its key, and its key without
+    the place it names, marked ``~``.
 
     >>> title_keys("山东省人民政府办公厅关于印发积极应对疫情加快恢复农业生产若干措施的通知")
     ['积极应对疫情加快恢复农业生产若干措施']
@@ -46,13 +69,23 @@ def title_keys(title: str) -> list[str]:
     >>> title_keys("关于印发《加快恢复农业生产若干措施》落实细则的通知")  # another document
     ['加快恢复农业生产若干措施落实细则']
     >>> title_keys("北京市应对疫情影响促进中小微企业持续健康发展的若干措施")
-    ['北京市应对疫情影响促进中小微企业持续健康发展的若干措施', '应对疫情影响促进中小微企业持续健康发展的若干措施']
+    ['北京市应对疫情影响促进中小微企业持续健康发展的若干措施', '~应对疫情影响促进中小微企业持续健康发展的若干措施']
     """
-    key = _squeezed(title or "")
-    key = _ISSUER_THEN_ABOUT.sub("", key, count=1) if "关于" in key[:41] else key
-    key = _CLOSING.sub("", _PUBLISHING.sub("", key))
-    keys = dict.fromkeys([key, _PLACE.sub("", key, count=1)])
-    return [k for k in sorted(keys, key=len, reverse=True) if len(k) >= MIN_KEY_CHARS]
+    key, place_free = _key_and_place_free(title)
+    return _long_enough([key, PLACE_LEFT_OUT + place_free if place_free else None])
+
+
+def quotation_keys(quoted: str) -> list[str]:
+    """The keys a quoted title looks for: its own; without the place it names (a title that
+    names none), or, naming none, the ``~`` key of a title that does.
+
+    >>> quotation_keys("本溪市应对疫情支持中小企业若干政策措施")
+    ['本溪市应对疫情支持中小企业若干政策措施', '应对疫情支持中小企业若干政策措施']
+    >>> quotation_keys("关于应对疫情支持中小企业若干政策措施")
+    ['应对疫情支持中小企业若干政策措施', '~应对疫情支持中小企业若干政策措施']
+    """
+    key, place_free = _key_and_place_free(quoted)
+    return _long_enough([key, place_free if place_free else PLACE_LEFT_OUT + key])
 
 
 def known_as(title: str, text: str) -> list[str]:
@@ -69,10 +102,16 @@ def known_as(title: str, text: str) -> list[str]:
 
 
 def cited_by(title: str, text: str) -> tuple[list[str], list[str]]:
-    """What a document's title and head cite: its 文号s and the keys of its quoted titles."""
+    """What a document's title and head cite: its 文号s and the keys of its quoted titles (those
+    of its title when it quotes any, else those of its head).
+
+    >>> cited_by("关于《本溪市支持中小企业若干政策措施》的解读", "根据《辽宁省支持中小企业若干政策措施》制定")[1]
+    ['本溪市支持中小企业若干政策措施', '支持中小企业若干政策措施']
+    """
     head = _head(title, text)
     numbers = find_doc_numbers(f"{title}\n{head}")
-    keys = [key for quoted in _QUOTED.findall(f"{title}\n{head}") for key in title_keys(quoted)]
+    quoted = _QUOTED.findall(title) or _QUOTED.findall(head)
+    keys = [key for quotation in quoted for key in quotation_keys(quotation)]
     return numbers, list(dict.fromkeys(keys))
 
 
