@@ -43,7 +43,7 @@ from policy_search.text.dates import find_dates, parse_chinese_date
 from policy_search.text.docnumber import find_doc_numbers, normalize_doc_number
 
 __all__ = [
-    "extract_metadata", "find_title", "issuer_from_title", "find_signature",
+    "extract_metadata", "find_title", "find_heading", "issuer_from_title", "find_signature",
     "issuer_from_header", "find_own_doc_number", "find_publish_date",
     "normalize_issuer", "normalize_date", "normalize_title", "layout_lines",
 ]
@@ -79,6 +79,11 @@ _GLUED_NUMBER_END = re.compile(r"[〔\[(（【［]\s*(?:19|20)\d{2}\s*[〕\])）
 _GLUED_NUMBER_START = re.compile(
     r"^([\u3400-\u4dbf\u4e00-\u9fff]{1,20}[〔\[(（【［]\s*(?:19|20)\d{2}\s*[〕\])）】］]\s*第?\s*\d{1,6}\s*号)"
     r"\s*[-－—–]+\s*")
+#: A salutation (主送机关) at the start of a line: addressees (各…单位, 各…局) up to a colon.
+_GLUED_SALUTATION = re.compile(
+    r"^[^。：:]{0,100}?各[^。：:]{0,60}?(?:单位|部门|机构|机关|政府|局|厅|委|办|院|会|中心|公司|企业)[：:]")
+#: A title read from the opening text is cut to this many characters.
+_FALLBACK_CHARS = 60
 #: How many organ names may stand above a title, one a line (joint documents of many bodies).
 _MAX_ORGAN_LINES = 10
 
@@ -251,14 +256,31 @@ def find_title(lines: list[str]) -> str | None:
     >>> find_title(["枣庄市人民政府文件", "枣政发〔2020〕3号", "枣庄市人民政府", "关于印发…的通知"])
     '枣庄市人民政府关于印发…的通知'
     """
+    below, _ = _below_furniture(lines)
+    return find_heading(lines) or _fallback_title(below)
+
+
+def _below_furniture(lines: list[str]) -> tuple[list[str], bool]:
+    """Non-empty lines, stripped, without the site furniture at their top (a Markdown
+    heading first keeps them as they are), and whether there was any."""
     lines = [line.strip() for line in lines if line.strip()]
+    if not lines or lines[0].startswith("#"):
+        return lines, False
+    return strip_site_head(lines)
+
+
+def find_heading(lines: list[str]) -> str | None:
+    """The document's own heading, None when no line reads as one (then :func:`find_title`
+    falls back on the opening text, which names no issuer).
+
+    >>> find_heading(["某某市人民政府", "为做好防控工作，现通知如下：", "一、……"]) is None
+    True
+    """
+    lines, after_furniture = _below_furniture(lines)
     if not lines:
         return None
     if lines[0].startswith("#"):
         return normalize_title(lines[0])
-    lines, after_furniture = strip_site_head(lines)
-    if not lines:
-        return None
     quoted = _quoted_heading(lines) if after_furniture else None
     if quoted:
         return quoted
@@ -286,7 +308,7 @@ def find_title(lines: list[str]) -> str | None:
             title = _title_candidate(group)
             if title:
                 return title
-    return _fallback_title(lines)
+    return None
 
 
 def _organ_lines(lines: list[str], start: int) -> int:
@@ -334,13 +356,34 @@ def _quoted_heading(lines: list[str]) -> str | None:
 
 
 def _fallback_title(lines: list[str]) -> str | None:
+    """The opening line taken as the title (see :func:`_opening_line`), cut to 60 characters."""
+    line, _ = _opening_line(lines)
+    return line[:_FALLBACK_CHARS] if line else None
+
+
+def _opening_line(lines: list[str]) -> tuple[str | None, bool]:
     """First line with some substance (6+ CJK characters, not a salutation, not only an
-    institution's or a site's name), cut to 60."""
+    institution's or a site's name), without a salutation it starts with; and whether it is
+    a line as the document has it (not the sentence after a salutation)."""
     for line in lines[:_TITLE_WINDOW]:
-        if (len(re.findall(rf"[{_CJK}]", line)) >= 6 and not line.rstrip().endswith((":", "："))
-                and not is_only_a_name(line)):
-            return _squeeze(line)[:60]
-    return _squeeze(lines[0])[:60] or None
+        rest = _without_salutation(line)
+        if (len(re.findall(rf"[{_CJK}]", rest)) >= 6 and not rest.rstrip().endswith((":", "："))
+                and not is_only_a_name(rest)):
+            return _squeeze(rest), rest == line
+    return ((_squeeze(lines[0]) or None) if lines else None), True
+
+
+def _without_salutation(line: str) -> str:
+    """A line without the salutation (主送机关, 各…：) it starts with, when more follows.
+
+    >>> _without_salutation("各区财政局，各有关单位：为做好疫情防控工作，现通知如下。")
+    '为做好疫情防控工作，现通知如下。'
+    >>> _without_salutation("各区财政局："), _without_salutation("各位代表：现在，我代表市人民政府报告工作。")
+    ('各区财政局：', '各位代表：现在，我代表市人民政府报告工作。')
+    """
+    m = _GLUED_SALUTATION.match(line)
+    rest = line[m.end():].strip() if m else ""
+    return rest or line
 
 
 def issuer_from_title(title: str | None) -> str | None:
@@ -464,10 +507,14 @@ def extract_metadata(raw: RawDocument) -> dict:
     """title, doc_number, issuer, written_date, publish_date for a parsed document (None if unknown)."""
     meta = raw.metadata or {}
     lines = layout_lines(raw.text or "")
-    title = normalize_title(meta.get("title")) or find_title(lines)
+    heading = normalize_title(meta.get("title")) or find_heading(lines)
+    opening, as_written = (None, False) if heading else _opening_line(_below_furniture(lines)[0])
+    title = heading or (opening[:_FALLBACK_CHARS] if opening else None)
+    # the sentence after a salutation is the body: it names no issuer (为…党中央、国务院关于…)
+    named = heading or (title if as_written else None)
     doc_number = _normalize_doc_number_value(meta.get("doc_number")) or find_own_doc_number(lines)
     sig_issuer, sig_date = find_signature(lines)
-    issuer = (normalize_issuer(meta.get("issuer")) or issuer_from_title(title)
+    issuer = (normalize_issuer(meta.get("issuer")) or issuer_from_title(named)
               or sig_issuer or issuer_from_header(lines))
     written_date = normalize_date(meta.get("written_date")) or sig_date
     publish_date = normalize_date(meta.get("publish_date")) or find_publish_date(raw.text or "")

@@ -175,6 +175,12 @@ def test_a_sites_or_issuers_name_alone_is_never_the_title():
                          "为支持企业复工复产，现就有关问题通知如下： 一、阶段性减免企业社会保险费。")
     title = extract_metadata(raw(issuers_then_body))["title"]
     assert title and not is_only_a_name(title) and not title.startswith("某某部")
+    # the site's name, then the addressees and the body on one line: the body's opening, which
+    # names no issuer (为…党中央、国务院关于… is no organ before 关于)
+    addressed = ("某某市税务局 各区税务局，局内各单位：为坚决贯彻落实党中央、国务院关于打赢疫情防控阻击战的决策部署，"
+                 "现提出以下要求。 一、支持防控物资供应。")
+    meta = extract_metadata(raw(addressed))
+    assert meta["title"].startswith("为坚决贯彻落实党中央") and meta["issuer"] is None
 
 
 def test_many_issuers_each_on_a_line_above_the_title():
