@@ -42,6 +42,8 @@ _NAME_CHARS = re.compile(rf"^[{_CJK}()（）]+$")
 _NAME_MAX = 40
 #: How many lines at the top of a document may be furniture.
 _HEAD_LINES = 12
+#: Section labels (and a breadcrumb of them) glued to a heading stand in its first characters.
+_LABEL_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -153,16 +155,16 @@ def cut_section_label(line: str) -> str | None:
     (True, True)
     """
     folded = fold(line or "")
-    after_label = None
-    for match in re.finditer(f"[{_SEPARATORS}]+", folded):
-        head, rest = folded[:match.start()], line[match.end():].strip()
+    cut = None
+    for match in re.finditer(f"[{_SEPARATORS}]+", folded[:_LABEL_CHARS]):
+        head = folded[:match.start()]
         if not head.strip():
             continue
-        if not rest or not is_navigation(head):
+        if not is_navigation(head):
             break
-        if not is_navigation(rest):
-            after_label = rest
-    return after_label
+        cut = match.end()
+    rest = line[cut:].strip() if cut is not None else ""
+    return rest if rest and not is_navigation(rest) else None
 
 
 def _is_furniture_line(line: str) -> bool:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from indexer.extract import extract_metadata, find_own_doc_number, find_signature, find_title
-from indexer.furniture import is_only_a_name
+from indexer.furniture import clean_stated_title, is_only_a_name
 from indexer.parsers.base import RawDocument
 from policy_search.text.dates import parse_chinese_date
 from policy_search.text.docnumber import normalize_doc_number
@@ -209,6 +210,15 @@ def test_a_doc_number_written_onto_the_title_is_not_part_of_it():
     meta = extract_metadata(raw(glued_before))
     assert meta["title"] == "甲区人民政府关于印发支持企业发展若干措施的通知"
     assert meta["doc_number"] == "甲政发〔2020〕3号"
+
+
+def test_furniture_is_looked_for_in_bounded_time():
+    """A line of a million characters of section labels (a hostile page) is read in linear time."""
+    line = "首页 > " * 150_000 + "关于延长申报期限的通知"
+    started = time.monotonic()
+    assert find_title([line, "正文。"])
+    assert clean_stated_title(line)
+    assert time.monotonic() - started < 10  # quadratic scanning took minutes
 
 
 def test_titles_without_furniture_are_left_alone():
