@@ -17,10 +17,12 @@ Rules for the text, in the order of a 公文's layout:
   意见, 办法, 条例, 批复, 函 … optionally followed by （试行） and the like),
   without a 文号 written onto it. Below furniture, a heading that is a title
   in 《》 (a 解读 of that document) is the title, brackets kept. A decree
-  (``XX令``) may put its title after the signed preamble. Else the first line
-  with six or more Chinese characters that is not only an institution's or a
-  site's name, cut to 60. Text flattened onto one line with spaces for line
-  breaks is split on the spaces first.
+  (``XX令``) may put its title after the signed preamble. Else the opening
+  text: the first line with six or more Chinese characters that is not only
+  an institution's or a site's name, without the addressees (各…单位：) it may
+  start with, cut to 60; an issuer is read from it only when it is a line as
+  written. Text flattened onto one line with spaces for line breaks is split
+  on the spaces first.
 * **doc_number** — the first 文号 in the head of the document: the lines
   before the salutation (the first line ending in ：), at most 8 lines and 300
   characters. A 文号 cited further down ("根据国办发〔2020〕6号文件") is never
@@ -77,8 +79,7 @@ _TITLE_WINDOW = 15
 #: A 文号 written onto the end of a title, or before it with a dash or space.
 _GLUED_NUMBER_END = re.compile(r"[〔\[(（【［]\s*(?:19|20)\d{2}\s*[〕\])）】］]\s*第?\s*\d{1,6}\s*号$")
 _GLUED_NUMBER_START = re.compile(
-    r"^([\u3400-\u4dbf\u4e00-\u9fff]{1,20}[〔\[(（【［]\s*(?:19|20)\d{2}\s*[〕\])）】］]\s*第?\s*\d{1,6}\s*号)"
-    r"\s*[-－—–]+\s*")
+    rf"^([{_CJK}]{{1,20}}[〔\[(（【［]\s*(?:19|20)\d{{2}}\s*[〕\])）】］]\s*第?\s*\d{{1,6}}\s*号)\s*[-－—–]+\s*")
 #: A salutation (主送机关) at the start of a line: addressees (各…单位, 各…局) up to a colon.
 _GLUED_SALUTATION = re.compile(
     r"^[^。：:]{0,100}?各[^。：:]{0,60}?(?:单位|部门|机构|机关|政府|局|厅|委|办|院|会|中心|公司|企业)[：:]")
@@ -256,8 +257,7 @@ def find_title(lines: list[str]) -> str | None:
     >>> find_title(["枣庄市人民政府文件", "枣政发〔2020〕3号", "枣庄市人民政府", "关于印发…的通知"])
     '枣庄市人民政府关于印发…的通知'
     """
-    below, _ = _below_furniture(lines)
-    return find_heading(lines) or _fallback_title(below)
+    return find_heading(lines) or _fallback_title(_below_furniture(lines)[0])
 
 
 def _below_furniture(lines: list[str]) -> tuple[list[str], bool]:

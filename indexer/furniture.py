@@ -23,10 +23,11 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from policy_search.errors import ConfigurationError
 from policy_search.text.fold import fold
 
 __all__ = [
-    "FurnitureRules", "rules", "rules_from", "is_navigation", "is_site_name", "is_institution_name",
+    "FurnitureRules", "rules", "rules_from", "parse_rules", "is_navigation", "is_site_name", "is_institution_name",
     "is_only_a_name", "cut_section_label", "strip_site_head", "clean_stated_title",
 ]
 
@@ -57,10 +58,25 @@ class FurnitureRules:
     digest: str
 
 
+_LISTS = ("sections", "site_name_endings", "institution_endings", "not_institution_endings")
+
+
 def rules_from(data: dict) -> FurnitureRules:
-    """Rules from the parsed rules file (keys starting with ``_`` are comments)."""
+    """Rules from the parsed rules file (keys starting with ``_`` are comments).
+
+    >>> rules_from({"sections": "政策文件"})
+    Traceback (most recent call last):
+    ...
+    policy_search.errors.ConfigurationError: title_furniture.json: 'sections' must be a list of words
+    """
+    for key in _LISTS:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+            raise ConfigurationError(f"{RULES_FILE}: {key!r} must be a list of words",
+                                     hint=f"write it as [\"word\", \"word\"]; the file's _about says what it holds")
+
     def words(key: str) -> list[str]:
-        return [fold(str(w)).strip() for w in data.get(key, []) if str(w).strip()]
+        return [fold(w).strip() for w in data.get(key, []) if w.strip()]
 
     def longest_first(key: str) -> tuple[str, ...]:
         return tuple(sorted(set(words(key)), key=len, reverse=True))
@@ -79,8 +95,26 @@ def rules_from(data: dict) -> FurnitureRules:
 @functools.lru_cache(maxsize=1)
 def rules() -> FurnitureRules:
     """The rules of ``policy_search/data/title_furniture.json``."""
-    raw = resources.files("policy_search.data").joinpath(RULES_FILE).read_text(encoding="utf-8")
-    return rules_from(json.loads(raw))
+    return parse_rules(resources.files("policy_search.data").joinpath(RULES_FILE).read_text(encoding="utf-8"))
+
+
+def parse_rules(raw: str) -> FurnitureRules:
+    """Rules from the text of the rules file; a file that is no JSON object is a ConfigurationError.
+
+    >>> parse_rules('{"sections": ["政策文件",]}')
+    Traceback (most recent call last):
+    ...
+    policy_search.errors.ConfigurationError: title_furniture.json is not valid JSON: Expecting value (line 1, column 22)
+    """
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{RULES_FILE} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                                 hint=f"fix policy_search/data/{RULES_FILE}, or restore it with git") from exc
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{RULES_FILE} must hold one JSON object",
+                                 hint=f"restore policy_search/data/{RULES_FILE} with git")
+    return rules_from(data)
 
 
 def _compact(s: str) -> str:
