@@ -74,7 +74,8 @@ def infer_type(title: str, text: str, doc_number: str | None = None) -> str:
         return "interpretation"
     if any(word in folded_title for word in rules.qa_title):
         return "other"  # a Q&A naming no policy: a service's FAQ
-    if _is_policy(folded_title, head, doc_number, rules):
+    opening = fold((text or "").lstrip()[:rules.head_chars])
+    if _is_policy(folded_title, head, opening, doc_number, rules):
         return "policy"
     return "news"  # what a policy library holds besides: reports of what was done or decided
 
@@ -114,8 +115,10 @@ def _without_remarks(title: str) -> str:
     return title
 
 
-def _is_policy(title: str, head: str, doc_number: str | None, rules: TypeRules) -> bool:
-    if doc_number or any(pattern.search(head) for pattern in rules.salutations):
+def _is_policy(title: str, head: str, opening: str, doc_number: str | None, rules: TypeRules) -> bool:
+    """A 文号, an address to its recipients (after the title, or opening a text whose title is
+    taken from further down), or a title ending as policies end."""
+    if doc_number or any(pattern.search(text) for pattern in rules.salutations for text in (head, opening)):
         return True
     ends_as_policy = _without_remarks(title).endswith(rules.policy_title_endings)
     if not ends_as_policy:

@@ -164,3 +164,13 @@ def test_laws_and_regulations_are_policies():
         text = path.read_text(encoding="utf-8")
         typed[infer_type(text.split("\n", 1)[0].lstrip("# ").strip(), text)] += 1
     assert sum(typed.values()) > 400 and typed["policy"] / sum(typed.values()) >= 0.99, typed
+
+
+def test_a_text_whose_title_comes_after_its_addressees_is_still_a_policy():
+    text = "某市税务局 各区县税务局，局内各单位：为落实减税降费政策，现就有关事项通知如下。"
+    assert infer_type("为落实减税降费政策，现就有关事项通知如下", text) == "policy"
+
+
+def test_a_speech_to_its_audience_is_no_policy():
+    assert infer_type("2024年某市政府工作报告", "各位代表：现在，我代表市人民政府向大会报告工作。") == "other"
+    assert infer_type("在全市大会上的讲话", "各位代表：今天我们召开大会。") == "news"
