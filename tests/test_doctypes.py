@@ -146,13 +146,17 @@ def test_match_and_the_booklet_list_policies_only_unless_asked(ncp_data_dir, tmp
                                             "--type", "all", "--json"]).output)
     assert {h["type"] for hits in every["groups"].values() for h in hits} > {"policy"}
     out = tmp_path / "book.html"
-    done = runner.invoke(main, ["--data-dir", str(ncp_data_dir), "booklet", "--applies-to", "北京市", "-o", str(out),
+    done = runner.invoke(main, ["--data-dir", str(ncp_data_dir), "booklet", "-o", str(out),
                                 "--base-url", "https://zc.example.cn"])
     assert done.exit_code == 0, done.output
-    with open_service(ncp_data_dir) as service:
-        others = service.search("", limit=50, applies_to="北京市", type="news").hits
     html = out.read_text(encoding="utf-8")
-    assert others and not any(f"/p/{h.id}" in html for h in others)
+    with open_service(ncp_data_dir) as service:
+        for doc_type in ("interpretation", "news", "other"):
+            others = [h.id for page in (1, 2, 3, 4, 5, 6, 7, 8)
+                      for h in service.search("", limit=50, page=page, type=doc_type).hits]
+            assert others and not any(f"/p/{pid}" in html for pid in others), doc_type
+        policies = service.search("", limit=1, type="policy").total
+    assert f"{policies} " in done.output  # "Wrote …: N policies."
 
 
 def test_laws_and_regulations_are_policies():
