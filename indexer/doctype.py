@@ -68,7 +68,8 @@ def infer_type(title: str, text: str, doc_number: str | None = None) -> str:
     head = fold(_head(title or "", text or "", rules.head_chars))
     if any(word in folded_title for word in rules.interpretation_title):
         return "interpretation"
-    if any(word in folded_title for word in rules.other_title):
+    formal = "关于" in folded_title and _ends_as_policy(folded_title, rules)  # 关于印发…服务指南的通知
+    if not formal and any(word in folded_title for word in rules.other_title):
         return "other"  # a service guide, a general knowledge Q&A, a list
     if _explains_a_policy(folded_title, head, rules):
         return "interpretation"
@@ -101,6 +102,10 @@ def _explains_a_policy(title: str, head: str, rules: TypeRules) -> bool:
     return any(pattern.search(head) for pattern in rules.interpretation_head)
 
 
+def _ends_as_policy(title: str, rules: TypeRules) -> bool:
+    return _without_remarks(title).endswith(rules.policy_title_endings)
+
+
 def _without_remarks(title: str) -> str:
     """A title without what follows its name: a remark in brackets ((试行), (征求意见稿), (示例)), a
     文号, spaces.
@@ -120,8 +125,7 @@ def _is_policy(title: str, head: str, opening: str, doc_number: str | None, rule
     taken from further down), or a title ending as policies end."""
     if doc_number or any(pattern.search(text) for pattern in rules.salutations for text in (head, opening)):
         return True
-    ends_as_policy = _without_remarks(title).endswith(rules.policy_title_endings)
-    if not ends_as_policy:
+    if not _ends_as_policy(title, rules):
         return False
     return "关于" in title or not any(word in title for word in rules.news_title_words)
 

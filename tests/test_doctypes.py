@@ -178,3 +178,21 @@ def test_a_text_whose_title_comes_after_its_addressees_is_still_a_policy():
 def test_a_speech_to_its_audience_is_no_policy():
     assert infer_type("2024年某市政府工作报告", "各位代表：现在，我代表市人民政府向大会报告工作。") == "other"
     assert infer_type("在全市大会上的讲话", "各位代表：今天我们召开大会。") == "news"
+
+
+def test_a_notice_issuing_a_guide_is_a_policy():
+    title = "关于印发基层医疗卫生机构为老年人提供医疗卫生服务指南（试行）的通知"
+    assert infer_type(title, f"{title}\n为做好疫情防控期间老年人医疗服务，制定本指南。") == "policy"
+
+
+def test_the_home_pages_newest_are_policies(ncp_data_dir):
+    import re
+
+    from web import create_app
+
+    html = create_app({"DATA_DIR": str(ncp_data_dir), "BASE_URL": "https://zc.example.cn"}).test_client().get(
+        "/").get_data(as_text=True)
+    newest = html.split('<section class="newest">', 1)[1].split("</section>", 1)[0]
+    ids = re.findall(r'href="/p/([\w-]+)"', newest)
+    with open_service(ncp_data_dir) as service:
+        assert ids and {service.get(pid).policy.type for pid in ids} == {"policy"}

@@ -23,7 +23,7 @@ RECENT_ON_HOME = 6
 
 @bp.get("/")
 def home():
-    newest = service().search("", sort="date", limit=NEWEST_ON_HOME, details=False)
+    newest = service().search("", sort="date", limit=NEWEST_ON_HOME, details=False, type="policy")
     recent = [{"hit": seen.hit, "seen_on": labels.local_day(seen.first_seen)}
               for seen in service().first_seen("", limit=RECENT_ON_HOME).entries]
     shortcuts = [t for t in SHORTCUTS if t in topic_names()]
