@@ -206,19 +206,19 @@ def search(obj, query, limit, page, sort, as_json, **filters):
     if as_json:
         _emit_json(result.to_dict())
         return
+    color = sys.stdout.isatty()
+    if result.doc_number_match is False:
+        click.echo(f"No policy has the 文号 {query.strip()}. What its words find:")
+        _echo_hits(result.related, 1, color)
+        return
     if not result.hits:
         click.echo("No policies found. Try fewer words or drop a filter.")
         return
-    color = sys.stdout.isatty()
-    first = (result.page - 1) * result.limit
-    for number, hit in enumerate(result.hits, first + 1):
-        meta = "  ".join(x for x in (hit.doc_number, hit.issuer, hit.written_date,
-                                      _level_label(hit.level)) if x)
-        click.echo(f"{number}. {click.style(hit.title, bold=True) if color else hit.title}  [{hit.id}]")
-        if meta:
-            click.echo(f"   {meta}")
-        click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
+    _echo_hits(result.hits, (result.page - 1) * result.limit + 1, color)
     click.echo(f"-- {result.total} policies, page {result.page} of {result.pages}")
+    if result.related:
+        click.echo("-- related:")
+        _echo_hits(result.related, 1, color)
     if result.partial:
         click.echo("-- the query ran out of time: this answer is partial; fewer words or phrases help")
     for name, counts in result.facets.items():
@@ -226,6 +226,16 @@ def search(obj, query, limit, page, sort, as_json, **filters):
             shown = ", ".join(f"{_level_label(k) if name == 'level' else k} {n}"
                               for k, n in list(counts.items())[:8])
             click.echo(f"   {name}: {shown}")
+
+
+def _echo_hits(hits, first: int, color: bool) -> None:
+    for number, hit in enumerate(hits, first):
+        meta = "  ".join(x for x in (hit.doc_number, hit.issuer, hit.written_date,
+                                      _level_label(hit.level)) if x)
+        click.echo(f"{number}. {click.style(hit.title, bold=True) if color else hit.title}  [{hit.id}]")
+        if meta:
+            click.echo(f"   {meta}")
+        click.echo(f"   {_marked(hit.snippet, hit.highlights, color)}")
 
 
 def _hit_line(hit) -> str:

@@ -88,7 +88,13 @@ def openapi_document() -> dict:
                                   "facets": _FACETS,
                                   "partial": {"type": "boolean", "description":
                                               "Present (true) when the query's time budget ran out: "
-                                              "fewer hits or a rougher order than a full answer."}}}
+                                              "fewer hits or a rougher order than a full answer."},
+                                  "doc_number_match": {"type": "boolean", "description":
+                                                       "Present only when the query is a 文号: whether a "
+                                                       "policy has it (the hits are those policies)."},
+                                  "related": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"},
+                                              "description": "Present only when the query is a 文号: the "
+                                                             "best other policies its words find."}}}
     policy = {"type": "object", "required": ["id", "title", "text", "removed"], "properties": {
         "id": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
         "doc_number": _NULLABLE, "issuer": _NULLABLE, "level": _NULLABLE, "region": _REGION,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 
 from policy_search.text.analysis import bigram_pieces, segment, synonyms
-from policy_search.text.docnumber import find_doc_numbers
+from policy_search.text.docnumber import find_doc_numbers, normalize_doc_number
 from policy_search.errors import QueryError
 from policy_search.storage.schema import TEXT_FIELDS
 
@@ -99,6 +99,20 @@ def parse_user_query(text: str) -> ParsedQuery:
     parsed.words = list(dict.fromkeys(words))
     check_query_cost(parsed)
     return parsed
+
+
+def doc_number_of(text: str) -> str | None:
+    """The 文号 a query is, in its canonical spelling, when the whole query is one (in any
+    spelling: brackets, traditional script); None for any other query.
+
+    >>> doc_number_of("国办发[2020]6号"), doc_number_of("稳岗 国办发〔2020〕6号"), doc_number_of("稳岗返还")
+    ('国办发〔2020〕6号', None, None)
+    """
+    text = (text or "").strip()
+    numbers = find_doc_numbers(text)
+    if len(numbers) != 1:
+        return None
+    return numbers[0] if normalize_doc_number(text) == numbers[0] else None
 
 
 class QueryTooComplexError(QueryError):

@@ -32,7 +32,8 @@ from policy_search.search.filters import Filters, build_filter
 from policy_search.search.interpretations import cited_by, known_as, regions_agree
 from policy_search.models import DEFAULT_DOC_TYPE, LEVELS, Policy, validity_status
 from policy_search.text.analysis import segmenter, stop_words, synonym_table, synonyms
-from policy_search.search.query import ParsedQuery, adjacent_pairs, parse_user_query, query_terms, scoring_terms
+from policy_search.search.query import (ParsedQuery, adjacent_pairs, doc_number_of, parse_user_query, query_terms,
+                                        scoring_terms)
 from policy_search.settings import DataPaths, resolve_data_dir
 
 MAX_LIMIT = 100
@@ -44,6 +45,8 @@ MATCH_LIMIT_PER_LEVEL = 200
 UNRATED = "unrated"
 #: A cited 文号 counts this many shared topics when choosing related policies.
 RELATED_CITED_BOOST = 5.0
+#: A query that is a 文号 shows at most this many other policies its words find.
+RELATED_ON_DOC_NUMBER = 10
 #: At most this many interpretations of a policy (or policies of an interpretation) are linked.
 LINKS_SHOWN = 20
 #: Seconds one search may take. Between stages (checking quoted phrases in the texts, scoring
@@ -119,14 +122,22 @@ class SearchPage:
     #: True when the time budget ran out and some of the work was left out: quoted phrases
     #: checked in only part of the texts (``total`` counts those), a rougher order, plain snippets.
     partial: bool = False
+    #: For a query that is a 文号 (None for any other): whether a policy has it. Then ``hits``
+    #: are the policies of that 文号, and ``related`` the best others the words find.
+    doc_number_match: bool | None = None
+    related: list[Hit] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """The JSON shape of ``search --json`` (``"partial": true`` only on a partial answer)."""
+        """The JSON shape of ``search --json`` (``"partial": true`` only on a partial answer;
+        ``doc_number_match`` and ``related`` only for a query that is a 文号)."""
         data = {"query": self.query, "total": self.total, "page": self.page,
                 "pages": self.pages, "limit": self.limit,
                 "hits": [h.to_dict() for h in self.hits], "facets": self.facets}
         if self.partial:
             data["partial"] = True
+        if self.doc_number_match is not None:
+            data["doc_number_match"] = self.doc_number_match
+            data["related"] = [h.to_dict() for h in self.related]
         return data
 
 
@@ -318,6 +329,33 @@ class SearchService:
         cannot start within its budget raises :class:`ServiceBusyError`.
         """
         _check_paging(limit, page, sort)
+        number = doc_number_of(text)
+        if number is not None:
+            return self._doc_number_search(text, number, limit, page, sort, details, budget_s, filters)
+        return self._words_search(text, limit, page, sort, details, budget_s, filters)
+
+    def _doc_number_search(self, text: str, number: str, limit: int, page: int, sort: str, details: bool,
+                           budget_s: float | None, filters: dict) -> SearchPage:
+        """A query that is a 文号: the policies of that 文号 (in date order), and the best of what
+        its words find besides, as related results (page 1 only)."""
+        narrowed = Filters(**filters)
+        build_filter(narrowed)
+        with self.backend.reading() as view:
+            found = view.listed(ListRequest(terms=[("doc_number", number, 1.0)], filters=narrowed,
+                                            start=(page - 1) * limit, count=limit, facets=details))
+            hits = [_hit_from_stored(fields, 0.0, snippets.opening(fields.get("body", ""), 160) if details else "",
+                                     []) for fields in (view.document(ref) for ref in found.refs)]
+        related: list[Hit] = []
+        if page == 1:
+            words = self._words_search(text, RELATED_ON_DOC_NUMBER + len(hits), 1, sort, details, budget_s, filters)
+            exact = {h.id for h in hits}
+            related = [h for h in words.hits if h.id not in exact][:RELATED_ON_DOC_NUMBER]
+        return SearchPage(query=text, total=found.total, page=page, pages=max(1, math.ceil(found.total / limit)),
+                          limit=limit, hits=hits, facets=found.facets, doc_number_match=found.total > 0,
+                          related=related)
+
+    def _words_search(self, text: str, limit: int, page: int, sort: str, details: bool, budget_s: float | None,
+                      filters: dict) -> SearchPage:
         with self._turn() as leave:
             parsed = parse_user_query(text)
             filters = Filters(**filters)
