@@ -628,7 +628,13 @@ def serve(obj, host, port, workers, processes, warm, base_url, allowed_hosts):
         click.echo(f"No --base-url: links use the request's host; answering only {allowed_hosts} "
                    "(see --allowed-hosts).", err=True)
     app = create_app({"DATA_DIR": str(obj["data_dir"]), "BASE_URL": base_url,
-                      "ALLOWED_HOSTS": allowed_hosts})
+                      "ALLOWED_HOSTS": allowed_hosts})  # checks POLICY_SEARCH_HOME_REGION too
+    if app.config["HOME_REGION"]:
+        from policy_search.text import divisions
+
+        home = divisions.get(app.config["HOME_REGION"])
+        click.echo(f"Home district: {''.join(divisions.path_names(home))} ({home.code}): /match starts "
+                   "there, the home page lists its policies first.", err=True)
     with open_service(obj["data_dir"]) as checked:  # no index fails here, with a hint
         count = checked.stats()["indexed"]
 
