@@ -10,7 +10,7 @@ from policy_search.links import check_base_url
 from policy_search.search.service import SearchService
 from policy_search.settings import home_region, resolve_data_dir
 
-from . import api, errors, feeds, hosts, labels, pages, policy_pages, saved, security
+from . import api, downloads, errors, feeds, hosts, labels, pages, policy_pages, saved, security
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -39,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.url_map.merge_slashes = False  # "/api/policies//x" is an unknown id (404), not a redirect
     app.extensions["policy_search"] = _ServiceHolder(app.config["DATA_DIR"])
-    for blueprint in (pages.bp, policy_pages.bp, saved.bp, feeds.bp, api.bp):
+    for blueprint in (pages.bp, policy_pages.bp, saved.bp, feeds.bp, downloads.bp, api.bp):
         app.register_blueprint(blueprint)
     feeds.register(app)
     app.jinja_env.globals.update(level_name=labels.level_name, status_name=labels.status_name,
