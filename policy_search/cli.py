@@ -564,8 +564,7 @@ def qr(obj, policy_id, words, output, size, base_url, **filters):
         else:
             options = links.saved_search_options(search)
             total = service.search(search.get("q", ""), limit=1, details=False, **options).total
-            search_id = links.saved_search_id(search)
-            service.catalog.save_search(search_id, search)
+            search_id, _ = links.keep_search(service.catalog, search)
             link, what = links.search_link(base, search_id), f"saved search ({total} policies now)"
     Path(output).write_bytes(qr_image(link, fmt, size or DEFAULT_BOX))
     click.echo(f"Wrote {output}: {link}  {what}")

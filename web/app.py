@@ -10,7 +10,10 @@ from policy_search.links import check_base_url
 from policy_search.search.service import SearchService
 from policy_search.settings import home_region, resolve_data_dir
 
-from . import api, downloads, errors, feeds, hosts, labels, pages, policy_pages, saved, security
+from . import api, downloads, errors, feeds, hosts, labels, pages, policy_pages, ratelimit, saved, security
+
+#: The largest request body read (the form of 生成二维码 is a few hundred bytes); more is 413.
+MAX_BODY_BYTES = 16 * 1024
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,11 +27,12 @@ def create_app(config: dict | None = None) -> Flask:
     district the site is run for, a name or code; default: $POLICY_SEARCH_HOME_REGION;
     "" for none) and ``EXTERNAL_LINKS_FILE`` (the footer's links; default: the shipped
     ``data/external_links.json``). A bad BASE_URL, ALLOWED_HOSTS, HOME_REGION or links
-    file is a ConfigurationError. The app only reads the index: ingestion is the CLI's.
+    file is a ConfigurationError. The app reads the index and never changes it: its one
+    write is a saved search (``POST /s``, see :mod:`web.saved`).
     """
     app = Flask(__name__)
     app.config.update(DATA_DIR=None, BASE_URL=None, ALLOWED_HOSTS=None, HOME_REGION=None,
-                      EXTERNAL_LINKS_FILE=None, JSON_SORT_KEYS=False)
+                      EXTERNAL_LINKS_FILE=None, JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.config.update(config or {})
     app.config["DATA_DIR"] = str(resolve_data_dir(app.config["DATA_DIR"]))
     app.config["BASE_URL"] = check_base_url(app.config["BASE_URL"]) if app.config["BASE_URL"] else None
@@ -42,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (pages.bp, policy_pages.bp, saved.bp, feeds.bp, downloads.bp, api.bp):
         app.register_blueprint(blueprint)
     feeds.register(app)
+    ratelimit.register(app)
     app.jinja_env.globals.update(level_name=labels.level_name, status_name=labels.status_name,
                                  type_name=labels.type_name, external_links=external_links)
     errors.register(app)
