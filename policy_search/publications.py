@@ -9,7 +9,7 @@ Layout::
 
     DATA_DIR/published/
       index.json              what is published: written last, in one step (see :class:`Publication`)
-      20260301T091504-4242/   one folder per publication: all.html, all.pdf, level-county.html,
+      20260301T091504-6f1c2a9e/  one folder per publication: all.html, all.pdf, level-county.html,
                               topic-1a2b3c4d.pdf ...
 
 A publication is written into a hidden folder, renamed into place, and only then named by a new
@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +45,9 @@ FORMATS = ("html", "pdf")
 GROUPS = ("all", "level", "topic")
 #: A booklet's key (its file name and its address under /downloads/).
 _KEY = re.compile(r"(all|level-[a-z]+|topic-[0-9a-f]{8})\Z")
-#: A publication's folder: its local time and the publishing process.
-_FOLDER = re.compile(r"\d{8}T\d{6}-\d+\Z")
-_TEMPORARY = re.compile(r"\.\d{8}T\d{6}-\d+\.tmp\Z")
+#: A publication's folder: its local time and 8 random hex digits (two in one second differ).
+_FOLDER = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}\Z")
+_TEMPORARY = re.compile(r"\.\d{8}T\d{6}-[0-9a-f]{8}\.tmp\Z")
 #: The label of the booklet of everything selected.
 ALL_LABEL = "全部政策"
 REPUBLISH_HINT = ("run: policy-search booklet --publish --base-url https://… "
@@ -170,7 +171,7 @@ def _publish_locked(service, root: Path, base_url: str, *, applies_to, in_force,
     else:
         pdf_note = "not asked for (--no-pdf)"
     moment = (now or datetime.datetime.now()).astimezone()
-    folder = f"{moment:%Y%m%dT%H%M%S}-{os.getpid()}"
+    folder = f"{moment:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
     _remove_leftovers(root, keep=None, published=False)
     building = root / f".{folder}.tmp"
     building.mkdir()
