@@ -31,7 +31,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from policy_search.booklet import (check_pdf_printer, default_title, make_booklet, print_pdfs,
+from policy_search.booklet import (check_pdf_printer, describe_filters, make_booklet, print_pdfs,
                                    render_booklet, write_atomically)
 from policy_search.errors import ConfigurationError
 from policy_search.models import LEVEL_NAMES_ZH, LEVELS
@@ -160,7 +160,6 @@ def _publish_locked(service, root: Path, base_url: str, *, applies_to, in_force,
     common = {"applies_to": applies_to, "in_force": in_force, "type": type}
     plans = _plans(service, common)
     if not plans:
-        from policy_search.booklet import describe_filters
         raise ConfigurationError(f"no policy matches {describe_filters(**common)}", hint="drop a filter")
     pdf_note = None
     if pdf:
