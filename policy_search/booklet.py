@@ -12,6 +12,7 @@ newest first.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import re
 import tempfile
@@ -144,17 +145,24 @@ def write_booklet(service, output, base_url: str, *, title: str | None = None,
     kind = output_kind(target)
     if kind == "pdf":
         check_pdf_printer()
+    booklet = make_booklet(service, base_url, title=title, today=today, **filters)
+    html = render_booklet(booklet)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, print_pdf(html) if kind == "pdf" else html.encode("utf-8"))
+    return booklet.count
+
+
+def make_booklet(service, base_url: str, *, title: str | None = None,
+                 today: datetime.date | None = None, **filters) -> Booklet:
+    """The compendium of the policies matching the ``filters``, ready to render; an empty
+    selection is a ConfigurationError."""
     policies = select_policies(service, **filters)
     if not policies:
         raise ConfigurationError(f"no policy matches {describe_filters(**filters)}",
                                  hint="drop a filter")
     default = default_title(filters.get("topic"), filters.get("level"), filters.get("applies_to"))
-    booklet = build_booklet(policies, base_url, title=title or default,
-                            filters=filter_labels(**filters), today=today or datetime.date.today())
-    html = render_booklet(booklet)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(target, print_pdf(html) if kind == "pdf" else html.encode("utf-8"))
-    return booklet.count
+    return build_booklet(policies, base_url, title=title or default,
+                         filters=filter_labels(**filters), today=today or datetime.date.today())
 
 
 def output_kind(target: Path) -> str:
@@ -403,13 +411,19 @@ def chinese_ordinal(n: int) -> str:
 
 def inline_qr(link: str) -> Markup:
     """The code of ``link`` as an ``<svg>`` element to put in the page, sized by the stylesheet."""
+    return Markup(_inline_svg(link))
+
+
+@functools.lru_cache(maxsize=4096)
+def _inline_svg(link: str) -> str:
+    """Rendered once per link: a publication prints each policy in several booklets."""
     svg = qr_svg(link).decode("utf-8")
     svg = svg[svg.index("<svg"):]
     label = escape(f"二维码：{link}")
     svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"',
                  f'<svg class="qr" role="img" aria-label="{label}" shape-rendering="crispEdges"',
                  svg, count=1)
-    return Markup(svg)
+    return svg
 
 
 def render_booklet(booklet: Booklet) -> str:
@@ -420,15 +434,26 @@ def render_booklet(booklet: Booklet) -> str:
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    """Write through a temporary file beside the target, so no reader sees half a booklet."""
+    """Write through a temporary file beside the target, so no reader sees half a booklet.
+
+    The file gets the mode ``open()`` would give it (not the temporary file's 0600): a web server
+    running as another user reads what ``booklet --publish`` writes.
+    """
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # ------------------------------------------------------------------ PDF through chromium
@@ -445,20 +470,31 @@ def check_pdf_printer() -> None:
 
 def print_pdf(html: str) -> bytes:
     """The HTML printed to an A4 PDF by chromium (margins and page breaks from the stylesheet)."""
+    return print_pdfs([html])[0]
+
+
+def print_pdfs(htmls: list[str]) -> list[bytes]:
+    """Each HTML printed to an A4 PDF, in one chromium session (a publication prints many)."""
     from playwright.sync_api import Error as BrowserError
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as folder:
-        page_file = Path(folder) / "booklet.html"
-        page_file.write_text(html, encoding="utf-8")
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 try:
-                    page = browser.new_page()
-                    page.goto(page_file.as_uri(), wait_until="load")
-                    page.evaluate("document.fonts.ready.then(() => true)")
-                    return page.pdf(format="A4", print_background=True)
+                    printed = []
+                    for number, html in enumerate(htmls):
+                        page_file = Path(folder) / f"booklet-{number}.html"
+                        page_file.write_text(html, encoding="utf-8")
+                        page = browser.new_page()
+                        try:
+                            page.goto(page_file.as_uri(), wait_until="load")
+                            page.evaluate("document.fonts.ready.then(() => true)")
+                            printed.append(page.pdf(format="A4", print_background=True))
+                        finally:
+                            page.close()
+                    return printed
                 finally:
                     browser.close()
         except BrowserError as exc:

@@ -17,7 +17,7 @@ from policy_search.errors import PolicyNotFoundError, PolicySearchError
 from policy_search.models import DOC_TYPE_NAMES_ZH, DOC_TYPES, LEVEL_NAMES_ZH
 from policy_search.search.filters import FILTER_FIELDS, FLAG, REGION
 from policy_search.search.service import SORTS, open_service
-from policy_search.settings import resolve_data_dir, setting_env
+from policy_search.settings import resolve_data_dir, setting_default, setting_env
 from policy_search.storage.backend import BACKENDS
 
 
@@ -475,24 +475,65 @@ def stats(obj, as_json):
     click.echo("Validity: " + ", ".join(f"{k} {v}" for k, v in data["validity"].items()))
 
 
+#: ``booklet --applies-to`` values that mean every place, whatever the home district.
+EVERYWHERE = ("all", "全国")
+
+
 @main.command()
-@filter_options(without=("type",))
+@filter_options(without=("type", "applies_to"))
+@click.option("--applies-to", default=lambda: setting_default("home_region") or None,
+              show_default="$POLICY_SEARCH_HOME_REGION",
+              help="Only policies that apply to an enterprise in this region (name or code, e.g. 峄城区); "
+                   "'all' for every place.")
 @type_or_all_option
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="The booklet file to write: .html (prints from any browser) or .pdf (needs chromium).")
+@click.option("--publish", is_flag=True,
+              help="Write the download centre's whole set instead: every policy, one booklet per level "
+                   "and per topic, as HTML and PDF, into DATA_DIR/published/ (the web serves it at /downloads).")
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="With --publish: print PDFs too (needs chromium; without it the set is HTML only).")
 @click.option("--title", default=None, help="Title on the cover.")
 @click.option("--base-url", envvar="POLICY_SEARCH_BASE_URL", default=None, callback=_checked_base_url,
               help="Public address printed in the links [env POLICY_SEARCH_BASE_URL].")
-@click.pass_obj
-def booklet(obj, output, title, base_url, doc_type, **filters):
-    """Write the printed compendium: cover, contents by level and topic, a QR code per policy."""
+@click.pass_context
+def booklet(ctx, output, publish, pdf, title, base_url, doc_type, applies_to, **filters):
+    """Write the printed compendium: cover, contents by level and topic, a QR code per policy.
+
+    With --publish, the whole set for the download centre (/downloads) instead of one file.
+    """
     from policy_search.booklet import write_booklet
     from policy_search.links import require_base_url
+    from policy_search.settings import home_region
 
+    if bool(output) == publish:
+        raise click.UsageError("give either -o FILE.html|.pdf or --publish")
+    if publish and (title or any(filters.get(name) for name in ("level", "topic", "region", "industry"))):
+        raise click.UsageError("--publish makes one booklet per level and per topic, each with its own "
+                               "title; it takes --applies-to, --in-force and --type only")
+    if ctx.get_parameter_source("applies_to") == click.core.ParameterSource.DEFAULT:
+        home = home_region()  # the setting, checked here: a typo is an error with a hint
+        applies_to = home.code if home else None
+    elif (applies_to or "").strip() in EVERYWHERE:
+        applies_to = None
     base = require_base_url(base_url)
-    with open_service(obj["data_dir"]) as service:
-        count = write_booklet(service, output, base, title=title, type=None if doc_type == "all" else doc_type,
-                              **filters)
+    doc_type = None if doc_type == "all" else doc_type
+    with open_service(ctx.obj["data_dir"]) as service:
+        if publish:
+            from policy_search.publications import publication_dir, publish as publish_set
+
+            made = publish_set(service, ctx.obj["data_dir"], base, applies_to=applies_to,
+                               in_force=filters.get("in_force", False), type=doc_type, pdf=pdf)
+            formats = " and PDF" if any("pdf" in b.files for b in made.booklets) else ""
+            click.echo(f"Published {len(made.booklets)} booklets as HTML{formats} into "
+                       f"{publication_dir(ctx.obj['data_dir']) / made.folder}:")
+            for item in made.booklets:
+                click.echo(f"  {item.key:16} {item.count:5}  {item.title}")
+            if made.pdf_note and pdf:
+                click.echo(f"Note: no PDFs: {made.pdf_note}", err=True)
+            return
+        count = write_booklet(service, output, base, title=title, type=doc_type,
+                              applies_to=applies_to, **filters)
     click.echo(f"Wrote {output}: {count} {'policy' if count == 1 else 'policies'}.")
 
 
@@ -533,8 +574,7 @@ def qr(obj, policy_id, words, output, size, base_url, **filters):
         else:
             options = links.saved_search_options(search)
             total = service.search(search.get("q", ""), limit=1, details=False, **options).total
-            search_id = links.saved_search_id(search)
-            service.catalog.save_search(search_id, search)
+            search_id, _ = links.keep_search(service.catalog, search)
             link, what = links.search_link(base, search_id), f"saved search ({total} policies now)"
     Path(output).write_bytes(qr_image(link, fmt, size or DEFAULT_BOX))
     click.echo(f"Wrote {output}: {link}  {what}")
@@ -597,7 +637,13 @@ def serve(obj, host, port, workers, processes, warm, base_url, allowed_hosts):
         click.echo(f"No --base-url: links use the request's host; answering only {allowed_hosts} "
                    "(see --allowed-hosts).", err=True)
     app = create_app({"DATA_DIR": str(obj["data_dir"]), "BASE_URL": base_url,
-                      "ALLOWED_HOSTS": allowed_hosts})
+                      "ALLOWED_HOSTS": allowed_hosts})  # checks POLICY_SEARCH_HOME_REGION too
+    if app.config["HOME_REGION"]:
+        from policy_search.text import divisions
+
+        home = divisions.get(app.config["HOME_REGION"])
+        click.echo(f"Home district: {''.join(divisions.path_names(home))} ({home.code}): /match starts "
+                   "there, the home page lists its policies first.", err=True)
     with open_service(obj["data_dir"]) as checked:  # no index fails here, with a hint
         count = checked.stats()["indexed"]
 

@@ -45,6 +45,12 @@ class SavedSearchNotFoundError(PolicySearchError):
     """No saved search has the id asked for."""
 
 
+class CatalogWriteError(PolicySearchError):
+    """The catalog cannot be written now (locked by a long write, or read-only for this process)."""
+
+    retry_after = 10
+
+
 class QueryError(PolicySearchError):
     """The query cannot be run as given (too long, malformed filter ...)."""
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import sqlite3
 from urllib.parse import urlsplit
 
-from policy_search.errors import ConfigurationError
+from policy_search.errors import CatalogWriteError, ConfigurationError
 from policy_search.ids import digest_id
 from policy_search.search.filters import FILTER_FIELDS, FILTER_NAMES, FLAG
 from policy_search.settings import setting_default
@@ -244,3 +245,23 @@ def saved_search_id(params: dict) -> str:
     """
     key = json.dumps(canonical_search(params), ensure_ascii=False, sort_keys=True)
     return digest_id("search", key)[:8]
+
+
+def keep_search(catalog, params: dict) -> tuple[str, bool]:
+    """Save a search in the catalog under its id; ``(id, True)`` when it was new.
+
+    The id depends only on the canonical search (:func:`saved_search_id`), so the same search
+    asked for again finds its row and writes nothing. A catalog that cannot be written (locked
+    past its timeout, or not writable by this process) is a :class:`CatalogWriteError`.
+    """
+    search = canonical_search(params)
+    search_id = saved_search_id(search)
+    if catalog.saved_search(search_id) is not None:
+        return search_id, False
+    try:
+        catalog.save_search(search_id, search)
+    except sqlite3.OperationalError as exc:
+        raise CatalogWriteError(f"the catalog cannot be written: {exc}",
+                                hint="let the server's user write the data directory, or make the "
+                                     "code with: policy-search qr --search WORDS -o FILE.png") from None
+    return search_id, True

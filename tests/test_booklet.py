@@ -41,12 +41,15 @@ A4_WIDTH_PX, A4_HEIGHT_PX = 794, 1123
 
 # ---------------------------------------------------------------- making booklets
 
-def make_booklet(data_dir: Path, output: Path, *options: str, base_url: str | None = BASE):
-    """Run ``policy-search booklet`` through click; returns the result (exceptions propagate)."""
+def make_booklet(data_dir: Path, output: Path, *options: str, base_url: str | None = BASE,
+                 home_region: str = ""):
+    """Run ``policy-search booklet`` through click (with ``POLICY_SEARCH_HOME_REGION`` as given,
+    none by default); returns the result (exceptions propagate)."""
     args = ["--data-dir", str(data_dir), "booklet", "-o", str(output), *options]
     if base_url:
         args += ["--base-url", base_url]
-    return CliRunner().invoke(main, args, catch_exceptions=False)
+    return CliRunner().invoke(main, args, catch_exceptions=False,
+                              env={"POLICY_SEARCH_HOME_REGION": home_region})
 
 
 def read_booklet(path: Path) -> BeautifulSoup:
@@ -238,6 +241,37 @@ def test_applies_to_and_in_force_filters_and_title_option(corpus_data_dir, corpu
     assert page.title.get_text() == page.select_one(".cover h1").get_text() == "榴乡惠企政策手册"
     facts = page.select_one(".cover-facts").get_text()
     assert "山东省枣庄市峄城区" in facts and "现行有效" in facts
+
+
+def test_the_home_district_is_the_default_place(corpus_data_dir, tmp_path):
+    from policy_search import open_service
+
+    with open_service(corpus_data_dir) as service:
+        applies = {h.id for h in service.search("", limit=50, details=False, type="policy",
+                                                applies_to="370404").hits}
+    assert 0 < len(applies) < 30
+    result = make_booklet(corpus_data_dir, tmp_path / "home.html", home_region="370404")
+    assert result.exit_code == 0, result.output
+    page = read_booklet(tmp_path / "home.html")
+    assert set(entry_ids(page)) == applies
+    assert page.select_one(".cover h1").get_text() == "峄城区惠企政策汇编"
+    assert "山东省枣庄市峄城区" in page.select_one(".cover-facts").get_text()
+    # an explicit place wins, and 'all' means every place
+    make_booklet(corpus_data_dir, tmp_path / "city.html", "--applies-to", "枣庄市", home_region="370404")
+    assert read_booklet(tmp_path / "city.html").select_one(".cover h1").get_text() == "枣庄市惠企政策汇编"
+    make_booklet(corpus_data_dir, tmp_path / "all.html", "--applies-to", "all", home_region="峄城区")
+    assert len(entry_ids(read_booklet(tmp_path / "all.html"))) == 30
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("火星区", "unknown region '火星区'"), ("999999", "unknown division code '999999'"),
+    ("市中区", "region '市中区' is ambiguous"),
+])
+def test_an_unusable_home_district_is_one_error_with_a_hint(corpus_data_dir, tmp_path, setting, message):
+    result = make_booklet(corpus_data_dir, tmp_path / "b.html", home_region=setting)
+    assert result.exit_code == 1 and not (tmp_path / "b.html").exists()
+    assert f"Error: POLICY_SEARCH_HOME_REGION: {message}" in result.output
+    assert re.search(r"^Hint: .+POLICY_SEARCH_HOME_REGION empty", result.output, re.MULTILINE)
 
 
 def test_hostile_text_is_escaped(tmp_path, data_dir):

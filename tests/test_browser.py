@@ -8,9 +8,13 @@ own browser downloads are never used.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 import shutil
 import subprocess
+import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,14 +130,22 @@ class Tab:
 
 @pytest.fixture
 def tab(browser, viewport, base_url):
+    with _tab_at(browser, viewport, base_url) as tab:
+        yield tab
+
+
+@contextlib.contextmanager
+def _tab_at(browser, viewport: str, base_url: str):
     context = browser.new_context(**VIEWPORTS[viewport], locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(10_000)
     tab = Tab(page=page, viewport=viewport, base_url=base_url)
     page.on("console", lambda message: _record_console_error(tab, message))
     page.on("pageerror", lambda error: tab.errors.append(f"uncaught: {error}"))
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
 
 
 def _record_console_error(tab: Tab, message) -> None:
@@ -305,4 +317,121 @@ def test_not_found_page(tab):
     assert page.locator(".error-page .status").inner_text().strip() == "404"
     assert page.locator(".error-page form.search input[name=q]").is_visible()
     tab.screenshot("not-found")
+    tab.check_page()
+
+
+# ---------------------------------------------------------------- a district's site: its own data directory
+
+#: The district the second server is run for, and the public address its booklets print.
+HOME_REGION = "370404"
+PUBLIC_URL = "https://zc.example.cn"
+
+
+@pytest.fixture(scope="module")
+def district(corpus_data_dir, tmp_path_factory):
+    """A copy of the corpus index with the download centre's set published (HTML and PDF, by the
+    real command), served with POLICY_SEARCH_HOME_REGION=370404. A copy: 生成二维码 writes."""
+    data_dir = tmp_path_factory.mktemp("district") / "var"
+    shutil.copytree(corpus_data_dir, data_dir, ignore=shutil.ignore_patterns("*-shm", "*.lock", "*WRITELOCK"))
+    settings = {"POLICY_SEARCH_HOME_REGION": HOME_REGION}
+    # a process of its own: Playwright's sync API cannot start while this module's browser runs
+    published = subprocess.run(
+        [sys.executable, "-m", "policy_search.cli", "--data-dir", str(data_dir), "booklet", "--publish",
+         "--base-url", PUBLIC_URL], capture_output=True, text=True, timeout=600, env={**os.environ, **settings})
+    assert published.returncode == 0, published.stderr
+    with serving(data_dir, env=settings) as server:
+        yield {"url": server.url, "data_dir": data_dir}
+
+
+@pytest.fixture
+def district_tab(browser, viewport, district):
+    with _tab_at(browser, viewport, district["url"]) as tab:
+        yield tab
+
+
+def _decode_qr(png: bytes) -> list[str]:
+    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp (test extra) decodes the QR codes")
+    image = pytest.importorskip("PIL.Image", reason="pillow (test extra) loads the images")
+    return [found.text for found in zxingcpp.read_barcodes(image.open(io.BytesIO(png)))]
+
+
+def test_download_centre_serves_the_published_booklets(district_tab, district):
+    from policy_search.publications import publication_dir, read_publication
+
+    tab, page = district_tab, district_tab.page
+    publication = read_publication(district["data_dir"])
+    tab.open("/")
+    tab.navigate_by(lambda: page.click("header.site nav a:text('下载中心')"))
+    assert page.url == tab.base_url + "/downloads"
+    items = page.locator("section.booklets li.booklet")
+    assert items.count() == len(publication.booklets) > 10
+    assert "适用于山东省枣庄市峄城区" in page.locator("section.booklets .meta").first.inner_text()
+    tab.screenshot("downloads", full_page=True)
+    tab.check_page()
+    county = page.locator("li.booklet[data-key=level-county]")
+    title = county.locator(".title").inner_text()
+    count = int(re.match(r"\d+", county.locator(".n").inner_text()).group())
+    assert title == "峄城区惠企政策汇编（区县级）" and count == publication.booklet("level-county").count
+
+    # 在线阅读: the booklet itself, in the browser, ready to print
+    tab.navigate_by(lambda: county.locator("a", has_text="在线阅读").click())
+    assert page.url == tab.base_url + "/downloads/level-county.html"
+    assert page.title() == title == page.locator(".cover h1").inner_text()
+    assert page.locator("main article.entry").count() == count
+    tab.screenshot("downloads-booklet")
+    tab.check_page()
+
+    # PDF: following its link downloads the printed booklet, under its title
+    tab.open("/downloads")
+    with page.expect_download() as started:
+        page.locator("li.booklet[data-key=level-county] a", has_text="PDF").click()
+    download = started.value
+    assert download.suggested_filename == f"{title}.pdf"
+    printed = Path(download.path()).read_bytes()
+    folder = publication_dir(district["data_dir"]) / publication.folder
+    assert printed.startswith(b"%PDF-") and printed == (folder / "level-county.pdf").read_bytes()
+
+
+def test_search_code_decodes_to_the_short_link_of_that_search(district_tab):
+    from policy_search.links import saved_search_id
+
+    tab, page = district_tab, district_tab.page
+    _search_from_home(tab, "稳岗补贴")
+    total = tab.result_count()
+    tab.navigate_by(lambda: page.click("form.make-code button"))
+    sid = re.search(r"/s/([a-z0-9]+)/qr$", page.url).group(1)
+    assert sid == saved_search_id({"q": "稳岗补贴"})  # the same search from either viewport: one id
+    link = page.locator(".search-code figcaption a").inner_text()
+    assert link == f"{tab.base_url}/s/{sid}"
+    code = page.locator(".search-code figure img")
+    code.scroll_into_view_if_needed()
+    assert _decode_qr(code.screenshot()) == [link]
+    tab.screenshot("search-code", full_page=True)
+    tab.check_page()
+    # what a phone that scans the code opens: the same search
+    tab.open(f"/s/{sid}")
+    assert "/search?" in page.url and page.input_value("form.search input[name=q]") == "稳岗补贴"
+    assert tab.result_count() == total
+
+
+def test_the_home_district_is_chosen_and_its_policies_come_first(district_tab):
+    tab, page = district_tab, district_tab.page
+    tab.open("/match")
+    assert [page.input_value(f"select[name={name}]") for name in ("province", "city", "county")] == \
+        ["370000", "370400", "370404"]
+    assert "峄城区" in page.locator(".match-result h2").inner_text()
+    tab.screenshot("match-home")
+    tab.check_page()
+    tab.open("/")
+    sections = page.locator("main > section")
+    assert sections.nth(0).get_attribute("class") == "hero"
+    assert sections.nth(1).get_attribute("class") == "local"
+    assert "本地政策" in sections.nth(1).locator("h2").inner_text()
+    assert sections.nth(1).locator("article.hit").count() == 5
+    links = page.locator("footer.site nav.external-links a")
+    assert links.count() == 3 and links.first.inner_text() == "国务院政策文件库"
+    assert all("noopener" in (a.get_attribute("rel") or "") for a in links.all())
+    tab.screenshot("home-local")
+    page.locator("footer.site").scroll_into_view_if_needed()
+    tab.screenshot("home-footer")
     tab.check_page()

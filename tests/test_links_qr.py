@@ -5,9 +5,10 @@ Codes are read back with zxing-cpp; SVG codes are rasterised by Debian's chromiu
 import base64
 import io
 import json
+import re
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from indexer.pipeline import ingest
 from policy_search import open_service
 from policy_search.cli import main
+from policy_search.links import saved_search_id
 from policy_search.storage.writer import PolicyWriter
 
 from helpers import CORPUS, write_policy
@@ -270,3 +272,169 @@ def test_links_check_reports_what_no_longer_resolves(tmp_path):
     result = run_cli(data_dir, "links", "check")
     assert result.exit_code == 1
     assert "alias oldgone123" in result.output and "missing456" in result.output
+
+
+# --- 生成二维码: the code of a search, made from its page ------------------------------------------
+
+def code_form(client, url: str) -> tuple[str, dict]:
+    """The 生成二维码 form of a search page: where it posts and the fields it sends."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
+    form = soup.select_one("form.make-code")
+    assert form["method"] == "post" and form.select_one("button").get_text() == "生成二维码"
+    return form["action"], {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+
+
+def make_code(client, url: str, **headers):
+    """Press 生成二维码 on a search page: the answer to the form's POST."""
+    action, fields = code_form(client, url)
+    return client.post(action, data=fields, headers=headers)
+
+
+def code_of_page(client, location: str) -> tuple[str, list[str]]:
+    """The code page's link, and what its PNG download decodes to."""
+    from bs4 import BeautifulSoup
+
+    page = client.get(location)
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    png = soup.select_one('.search-code a[href$="size=16"]')["href"]
+    image = client.get(png)
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    return soup.select_one(".search-code figcaption a")["href"], decode_png(image.data)
+
+
+SEARCH_PAGE = "/search?q=" + quote("稳岗补贴") + "&topic=" + quote("稳岗就业") + "&applies_to=" + quote("峄城区")
+
+
+def test_the_code_of_a_search_page_decodes_to_its_short_link_which_opens_that_search(corpus_copy, app_for):
+    client = app_for(corpus_copy)
+    answer = make_code(client, SEARCH_PAGE)
+    assert answer.status_code == 303
+    sid = re.fullmatch(r"/s/([a-z0-9]+)/qr", answer.headers["Location"]).group(1)
+    link, decoded = code_of_page(client, answer.headers["Location"])
+    assert decoded == [link] == [f"{BASE}/s/{sid}"]
+    assert sid == saved_search_id({"q": "稳岗补贴", "topic": "稳岗就业", "applies_to": "370404"})
+    opened = client.get(f"/s/{sid}")
+    assert opened.status_code == 302
+    same = client.get(opened.headers["Location"]).get_data(as_text=True)
+    original = client.get(SEARCH_PAGE).get_data(as_text=True)
+    assert re.findall(r'href="(/p/[^"]+)"', same) == re.findall(r'href="(/p/[^"]+)"', original)
+
+
+def test_the_same_search_twice_is_the_same_code_and_one_row(corpus_copy, app_for, tmp_path):
+    client = app_for(corpus_copy)
+    first = make_code(client, SEARCH_PAGE).headers["Location"]
+    # the same search asked differently: the place by its code, words with a space, a later page
+    second = make_code(client, "/search?q=" + quote("稳岗补贴 ") + "&applies_to=370404&topic="
+                       + quote("稳岗就业") + "&page=2").headers["Location"]
+    assert first == second
+    with open_service(corpus_copy) as service:
+        assert len(service.catalog.saved_searches()) == 1
+    # and the command line prints that very code for it
+    result = run_cli(corpus_copy, "qr", "--search", "稳岗补贴", "--topic", "稳岗就业", "--applies-to",
+                     "峄城区", "-o", str(tmp_path / "poster.png"), "--base-url", BASE)
+    assert decode_png((tmp_path / "poster.png").read_bytes()) == [f"{BASE}{first[:-3]}"]
+    different = make_code(client, SEARCH_PAGE + "&sort=date").headers["Location"]
+    assert different != first
+
+
+def test_every_search_page_offers_the_code_even_without_words(corpus_copy, app_for):
+    client = app_for(corpus_copy)
+    for url in ("/search", "/search?in_force=1&level=county", "/search?q=" + quote("量子引力火星殖民")):
+        answer = make_code(client, url)
+        assert answer.status_code == 303
+        link, decoded = code_of_page(client, answer.headers["Location"])
+        assert decoded == [link]
+    assert code_form(client, "/search?in_force=1&level=county")[1] == {"level": "county", "in_force": "1"}
+
+
+def test_saving_is_limited_per_client_address_with_429_and_retry_after(corpus_copy, app_for):
+    from web.ratelimit import SAVES_PER_MINUTE
+
+    client = app_for(corpus_copy)
+    statuses = [client.post("/s", data={"q": f"稳岗{n}"}).status_code for n in range(SAVES_PER_MINUTE)]
+    assert statuses == [303] * SAVES_PER_MINUTE
+    over = client.post("/s", data={"q": "稳岗补贴"})
+    assert over.status_code == 429 and over.mimetype == "text/html"
+    assert 1 <= int(over.headers["Retry-After"]) <= 60
+    assert "秒后再试" in over.get_data(as_text=True)
+    # even the same search counts: the budget is for requests, not for new rows
+    assert client.post("/s", data={"q": "稳岗0"}).status_code == 429
+    # another address has a budget of its own, also one a proxy on this machine names
+    other = client.post("/s", data={"q": "稳岗补贴"}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 303
+    proxied = client.post("/s", data={"q": "稳岗补贴"},
+                          headers={"X-Forwarded-For": "6.6.6.6, 10.9.8.7"})
+    assert proxied.status_code == 303
+    # what a client writes into X-Forwarded-For itself is not read when it is not the proxy
+    for _ in range(SAVES_PER_MINUTE - 1):
+        client.post("/s", data={"q": "稳岗补贴"}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    forged = client.post("/s", data={"q": "稳岗补贴"}, headers={"X-Forwarded-For": "10.0.0.99"},
+                         environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert forged.status_code == 429
+    with open_service(corpus_copy) as service:
+        assert len(service.catalog.saved_searches()) == SAVES_PER_MINUTE + 1
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "https://zc.example.cn.evil.example"},
+    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+    {"Origin": f"{BASE}", "Sec-Fetch-Site": "cross-site"},
+])
+def test_a_save_asked_by_another_site_is_refused(corpus_copy, app_for, headers):
+    client = app_for(corpus_copy)
+    answer = make_code(client, SEARCH_PAGE, **headers)
+    assert answer.status_code == 403 and "不是从本站的页面发出的" in answer.get_data(as_text=True)
+    with open_service(corpus_copy) as service:
+        assert service.catalog.saved_searches() == {}
+
+
+@pytest.mark.parametrize("headers", [{"Origin": BASE, "Sec-Fetch-Site": "same-origin"},
+                                     {"Origin": "http://localhost"}, {"Sec-Fetch-Site": "none"}, {}])
+def test_a_save_from_this_site_or_a_program_is_answered(corpus_copy, app_for, headers):
+    assert make_code(app_for(corpus_copy), SEARCH_PAGE, **headers).status_code == 303
+
+
+@pytest.mark.parametrize("data, status", [
+    ({"level": "nowhere"}, 400), ({"applies_to": "火星区"}, 400), ({"q": "稳" * 201}, 414),
+    ({"q": "稳岗\x00"}, 400), ({"q": "x" * 20_000}, 413),
+])
+def test_a_bad_form_is_a_4xx_page_and_saves_nothing(corpus_copy, app_for, data, status):
+    client = app_for(corpus_copy)
+    answer = client.post("/s", data=data)
+    assert answer.status_code == status and answer.mimetype == "text/html"
+    assert 'lang="zh-CN"' in answer.get_data(as_text=True)
+    with open_service(corpus_copy) as service:
+        assert service.catalog.saved_searches() == {}
+
+
+def test_only_the_form_writes(corpus_copy, app_for):
+    client = app_for(corpus_copy)
+    assert client.get("/s").status_code == 405
+    assert client.get("/s?q=" + quote("稳岗")).status_code == 405
+    assert client.post("/s/abcdefgh/qr").status_code == 405
+    assert client.get("/s/abcdefgh/qr").status_code == 404  # a code page of no saved search
+    with open_service(corpus_copy) as service:
+        assert service.catalog.saved_searches() == {}
+
+
+def test_the_budget_slides_with_the_minute_and_forgets_the_quietest_addresses():
+    from web.ratelimit import RateLimiter, TooManyRequests
+
+    now = [1000.0]
+    limiter = RateLimiter(3, window=60, max_keys=2, clock=lambda: now[0])
+    for seconds in (0, 10, 20):
+        now[0] = 1000.0 + seconds
+        limiter.spend("a")
+    with pytest.raises(TooManyRequests) as over:
+        limiter.spend("a")
+    assert over.value.retry_after == 40  # the first save leaves the minute at 1060
+    now[0] = 1060.0
+    limiter.spend("a")  # and then there is room for one
+    with pytest.raises(TooManyRequests):
+        limiter.spend("a")
+    limiter.spend("b")
+    limiter.spend("c")  # a third address: the quietest one ("a", spent longest ago) is forgotten
+    limiter.spend("a")

@@ -35,6 +35,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from schemathesis.config import SchemathesisConfig
+from werkzeug.datastructures import MultiDict
 
 from indexer.pipeline import ingest
 from policy_search import open_service
@@ -252,7 +253,7 @@ def test_a_repeated_parameter_is_answered(client, path, name, values):
 
 
 ID_PAGES = ("/api/policies/{}", "/p/{}", "/p/{}/original", "/p/{}/qr.png", "/p/{}/qr.svg",
-            "/s/{}", "/s/{}/qr.png", "/s/{}/feed.atom")
+            "/s/{}", "/s/{}/qr", "/s/{}/qr.png", "/s/{}/feed.atom", "/downloads/{}.html", "/downloads/{}.pdf")
 
 
 @st.composite
@@ -275,7 +276,8 @@ def test_any_id_is_a_page_a_redirect_or_a_404(client, site, known_ids, data, pag
     url = page.format(quote(pid, safe="/" if slashes_kept else ""))
     response = fetch(client, url)
     event(f"status {response.status_code}")
-    is_known = pid in known_ids if page.startswith(("/p/", "/api/")) else pid == site["saved"]
+    is_known = (pid in known_ids if page.startswith(("/p/", "/api/"))
+                else pid == site["saved"] if page.startswith("/s/") else False)  # nothing published
     if not is_known and pid and "/" not in pid:
         assert response.status_code == 404, f"{url!r} -> {response.status_code}"
 
@@ -310,7 +312,8 @@ def test_feeds_answer_any_validators(client, site, path, etag, since):
 
 ALL_PAGES = ("/", "/search", "/api/search", "/match", "/api/match", "/api/facets",
              "/api/openapi.json", "/p/{id}", "/p/{id}/original", "/p/{id}/qr.png", "/api/policies/{id}",
-             "/s/{saved}", "/feed.atom", "/s/{saved}/feed.atom", "/static/style.css", "/static/nope.css",
+             "/s/{saved}", "/s/{saved}/qr", "/feed.atom", "/s/{saved}/feed.atom", "/static/style.css",
+             "/static/nope.css", "/downloads", "/downloads/originals", "/downloads/all.html",
              "/nowhere", "/api/nowhere")
 
 
@@ -323,6 +326,45 @@ def test_any_method_is_answered_or_refused_with_405(client, site, page, method, 
     response = fetch(client, url, method=method, data=body)
     if method not in ("GET", "HEAD", "OPTIONS"):
         assert response.status_code in (404, 405), f"{method} {url} -> {response.status_code}"
+
+
+@FUZZ
+@given(pairs=query_pairs(("topic", "page")))
+def test_the_download_centre_answers_any_parameters(client, pairs):
+    for path in ("/downloads", "/downloads/originals"):
+        event(f"status {fetch(client, with_query(path, pairs)).status_code}")
+
+
+#: What 生成二维码 (POST /s) may answer: the code's page (303), or a 4xx page, never a 500.
+SAVE_STATUSES = {303, 400, 413, 414}
+_clients = iter(range(1, 10**9))
+
+
+@settings(FUZZ, max_examples=300)
+@given(pairs=query_pairs(SEARCH_NAMES), raw=st.one_of(st.none(), st.binary(max_size=300)))
+def test_saving_any_form_is_a_code_or_a_clear_refusal(client, site, pairs, raw):
+    """Any form (or any body at all) POSTed to /s; each example from an address of its own, so the
+    budget per address (a 429, tested in test_links_qr.py) does not hide what the form does."""
+    n = next(_clients)
+    address = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+    started = time.perf_counter()
+    if raw is None:
+        response = client.post("/s", data=MultiDict(pairs), environ_base={"REMOTE_ADDR": address})
+    else:
+        response = client.post("/s", data=raw, content_type="application/x-www-form-urlencoded",
+                               environ_base={"REMOTE_ADDR": address})
+    seconds = time.perf_counter() - started
+    status = response.status_code
+    event(f"status {status}")
+    assert status in SAVE_STATUSES, (pairs, raw, status, response.get_data()[:300])
+    assert seconds < REQUEST_SECONDS
+    if status == 303:
+        location = urlsplit(response.headers["Location"])
+        assert location.netloc in OWN_HOSTS and location.path.startswith("/s/") and location.path.endswith("/qr")
+        fetch(client, location.path)  # the code's page of what was saved answers too
+    else:
+        assert response.mimetype == "text/html" and b'lang="zh-CN"' in response.get_data()
+        assert HOSTILE_SCRIPT.encode() not in response.get_data()
 
 
 # ---------------------------------------------------------------- 2. pathological queries

@@ -107,6 +107,28 @@ def test_an_allowed_host_is_answered_and_its_links_carry_it(client_for, pid):
     assert local.status_code == 200 and local.get_json()["link"] == f"http://localhost/p/{pid}"
 
 
+def test_a_search_code_follows_an_allowed_host_and_a_forged_one_saves_nothing(corpus_copy, monkeypatch):
+    """生成二维码 writes: a copy of the corpus. Its POST passes the same Host check as any request."""
+    monkeypatch.delenv("POLICY_SEARCH_BASE_URL", raising=False)
+    client = create_app({"DATA_DIR": str(corpus_copy), "ALLOWED_HOSTS": "zc.internal:8080"}).test_client()
+    refused = client.post("/s", data={"q": "稳岗"}, headers={"Host": FORGED, "Origin": f"http://{FORGED}"})
+    assert refused.status_code == 400 and FORGED not in refused.get_data(as_text=True)
+    with open_service(corpus_copy) as service:
+        assert service.catalog.saved_searches() == {}
+    host = {"Host": "zc.internal:8080"}
+    saved = client.post("/s", data={"q": "稳岗"}, headers={**host, "Origin": "http://zc.internal:8080"})
+    assert saved.status_code == 303
+    page = client.get(saved.headers["Location"], headers=host)
+    link = BeautifulSoup(page.get_data(as_text=True), "html.parser").select_one(".search-code figcaption a")["href"]
+    assert link == "http://zc.internal:8080" + saved.headers["Location"].removesuffix("/qr")
+    assert "Host" in page.vary
+    code = client.get(saved.headers["Location"] + ".png", headers=host)
+    assert decode_png(code.data) == [link] and "Host" in code.vary
+    # the Origin of another port of the same name is another site
+    other = client.post("/s", data={"q": "稳岗"}, headers={**host, "Origin": "http://zc.internal:9090"})
+    assert other.status_code == 403
+
+
 def test_with_a_base_url_the_host_never_reaches_a_link(client_for, pid):
     client = client_for(BASE_URL="HTTPS://ZC.example.cn/")
     link = f"{BASE}/p/{pid}"

@@ -6,6 +6,7 @@ matched as raw text where structure matters.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -317,3 +318,136 @@ def test_post_to_a_page_is_405_html(client):
 def test_405_page_says_which_methods_are_allowed(client):
     response = client.post("/search")
     assert response.headers.get("Allow", "").replace(" ", "").split(",").count("GET") == 1
+
+
+# --- the home district (POLICY_SEARCH_HOME_REGION) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def home_client(corpus_data_dir):
+    """An app over the corpus run for 峄城区, the district named as the setting allows: a name."""
+    from web.app import create_app
+
+    app = create_app({"DATA_DIR": str(corpus_data_dir), "BASE_URL": BASE_URL, "HOME_REGION": "峄城区"})
+    yield app.test_client()
+    if app.extensions["policy_search"]._service is not None:
+        app.extensions["policy_search"]._service.close()
+
+
+def chosen(soup: BeautifulSoup) -> dict[str, str]:
+    """The value each chooser of /match shows as selected."""
+    out = {}
+    for select in soup.select("form.match fieldset select"):
+        option = select.select_one("option[selected]")
+        out[select["name"]] = option["value"] if option else ""
+    return out
+
+
+def test_match_starts_at_the_home_district(home_client, client):
+    soup = page(home_client, "/match")
+    assert chosen(soup) == {"province": "370000", "city": "370400", "county": "370404"}
+    assert "山东省枣庄市峄城区" in soup.select_one("section.match-result h2").get_text()
+    assert hit_ids(soup, "section.match-result") == hit_ids(page(client, "/match", region="370404"),
+                                                            "section.match-result")
+    # without the setting, nothing is chosen
+    assert chosen(page(client, "/match")) == {"province": ""}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ({"province": ""}, {"province": ""}),                       # the visitor cleared the province
+    ({"province": "330000"}, {"province": "330000", "city": ""}),  # and chose another one
+    ({"region": "枣庄市"}, {"province": "370000", "city": "370400", "county": ""}),
+    ({"industry": "制造业"}, {"province": "370000", "city": "370400", "county": "370404"}),
+])
+def test_a_place_the_visitor_chooses_wins_over_the_home_district(home_client, query, expected):
+    assert chosen(page(home_client, "/match", **query)) == expected
+
+
+def test_the_home_page_lists_local_policies_first(home_client, client):
+    soup = page(home_client, "/")
+    sections = [s for s in soup.select("main > section")]
+    assert sections[0].get("class") == ["hero"] and sections[1].get("class") == ["local"]
+    local = sections[1]
+    assert "本地政策" in local.select_one("h2").get_text() and "峄城区" in local.select_one("h2").get_text()
+    expected = api(client, "/api/search", applies_to="370404", type="policy", sort="date", limit=50)
+    assert hit_ids(soup, "section.local") == [h["id"] for h in expected["hits"]][:5]
+    assert all(h["type"] == "policy" for h in expected["hits"])
+    assert {h["region"]["code"] for h in expected["hits"]} <= set(YICHENG_CHAIN)
+    more = local.select_one("a.more")
+    assert f"{expected['total']} 条" in more.get_text()
+    assert hit_ids(page(home_client, more["href"]), "section.hits") == [h["id"] for h in expected["hits"]][:10]
+    # no home district, no such list
+    assert page(client, "/").select_one("section.local") is None
+
+
+@pytest.mark.parametrize("setting", ["火星区", "12345", "市中区"])
+def test_an_unusable_home_district_stops_the_app_and_the_server(corpus_data_dir, setting):
+    from click.testing import CliRunner
+
+    from policy_search.cli import main
+    from policy_search.errors import ConfigurationError
+    from web.app import create_app
+
+    with pytest.raises(ConfigurationError, match="POLICY_SEARCH_HOME_REGION"):
+        create_app({"DATA_DIR": str(corpus_data_dir), "HOME_REGION": setting})
+    result = CliRunner().invoke(main, ["--data-dir", str(corpus_data_dir), "serve", "--port", "0"],
+                                env={"POLICY_SEARCH_HOME_REGION": setting})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert re.search(r"^Error: POLICY_SEARCH_HOME_REGION: .+\nHint: .+", result.output, re.MULTILINE)
+
+
+# --- links to other sites in every footer ----------------------------------------------------
+
+
+def footer_links(soup: BeautifulSoup) -> list[tuple[str, str]]:
+    return [(a.get_text(), a["href"]) for a in soup.select("footer.site nav.external-links a")]
+
+
+@pytest.mark.parametrize("url", ["/", "/search?q=稳岗", "/match", "/downloads", "/nope"])
+def test_every_footer_shows_the_links_of_the_data_file_opening_safely(client, url):
+    from policy_search.external_links import default_path
+
+    data = json.loads(default_path().read_text(encoding="utf-8"))
+    response = client.get(url)
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert footer_links(soup) == [(link["title"], link["url"]) for link in data["links"]]
+    assert footer_links(soup)[0] == ("国务院政策文件库", "https://www.gov.cn/zhengce/zhengceku/")
+    for a in soup.select("footer.site nav.external-links a"):
+        assert a["target"] == "_blank" and "noopener" in a["rel"]
+
+
+def test_the_footer_follows_an_edited_file(corpus_data_dir, tmp_path):
+    from web.app import create_app
+
+    edited = tmp_path / "links.json"
+    edited.write_text(json.dumps({"_about": "test", "links": [
+        {"title": "峄城区人民政府", "url": "http://www.yicheng.gov.cn/"},
+        {"title": "<b>山东省政府</b>", "url": "https://www.shandong.gov.cn/?a=1&b=2"}]}, ensure_ascii=False),
+        encoding="utf-8")
+    app = create_app({"DATA_DIR": str(corpus_data_dir), "EXTERNAL_LINKS_FILE": str(edited)})
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert footer_links(BeautifulSoup(html, "html.parser")) == [
+        ("峄城区人民政府", "http://www.yicheng.gov.cn/"), ("<b>山东省政府</b>", "https://www.shandong.gov.cn/?a=1&b=2")]
+    assert "&lt;b&gt;山东省政府" in html and "<b>山东" not in html
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "is not JSON"),
+    ('{"links": {}}', "has no list 'links'"),
+    ('{"links": [{"title": "x", "url": "javascript:alert(1)"}]}', "link 1 of"),
+    ('{"links": [{"title": "x", "url": "/relative"}]}', "is not an http(s) address"),
+    ('{"links": [{"title": "", "url": "https://www.gov.cn/"}]}', "has no title"),
+    ('{"links": [{"title": "a\\nb", "url": "https://www.gov.cn/"}]}', "is not one line"),
+    ('{"links": [{"url": "https://www.gov.cn/"}]}', "has no title"),
+    ('{"links": ["https://www.gov.cn/"]}', "is not an object"),
+    ('{"links": [' + ",".join(['{"title": "x", "url": "https://www.gov.cn/"}'] * 13) + "]}", "at most 12"),
+])
+def test_a_bad_links_file_stops_the_app_with_a_message_naming_it(corpus_data_dir, tmp_path, content, message):
+    from policy_search.errors import ConfigurationError
+    from web.app import create_app
+
+    bad = tmp_path / "links.json"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=re.escape(message)) as raised:
+        create_app({"DATA_DIR": str(corpus_data_dir), "EXTERNAL_LINKS_FILE": str(bad)})
+    assert str(bad) in str(raised.value) and "_about" in raised.value.hint

@@ -101,8 +101,8 @@ def assert_inert(html: str) -> BeautifulSoup:
 
 
 def _is_own_qr_code(tag) -> bool:
-    """The policy page's own QR image, the one <img> the site puts there."""
-    return tag.name == "img" and re.fullmatch(r"/p/[A-Za-z0-9_-]+/qr\.svg", tag.get("src", "")) is not None
+    """The QR image of a policy's page or of a saved search's code page: the one <img> the site puts there."""
+    return tag.name == "img" and re.fullmatch(r"/[ps]/[A-Za-z0-9_-]+/qr\.svg", tag.get("src", "")) is not None
 
 
 def assert_no_inline_code(soup: BeautifulSoup) -> None:
@@ -355,6 +355,8 @@ CORPUS_URLS = [
     ("get", "/nope"), ("get", "/api/nope"), ("get", "/search?level=foo"), ("get", "/api/search?level=foo"),
     ("get", "/search?q=" + "政" * 201), ("post", "/api/search"), ("post", "/search"),
     ("get", "/p/zzzzzzzzzz"), ("get", "/api/policies/zzzzzzzzzz"), ("head", "/search"),
+    ("get", "/downloads"), ("get", "/downloads/originals?topic=稳岗就业"), ("get", "/downloads/all.html"),
+    ("post", "/downloads"), ("get", "/s"),
 ]
 
 
@@ -391,9 +393,24 @@ def test_downloads_redirects_and_gone_pages_carry_the_security_headers(client, c
 
 
 @pytest.mark.parametrize("url", ["/", "/search", "/search?q=复工复产", "/match", "/match?region=370404",
-                                 "/nope", "/search?page=0", "/p/bulk-yinfa-2020-12"])
+                                 "/nope", "/search?page=0", "/p/bulk-yinfa-2020-12", "/downloads",
+                                 "/downloads/originals?topic=稳岗就业"])
 def test_no_page_has_inline_script_or_style(corpus_client, url):
     assert_no_inline_code(BeautifulSoup(html_of(corpus_client.get(url)), "html.parser"))
+
+
+def test_the_code_of_a_search_and_its_page_carry_the_headers_and_no_inline_code(client):
+    """生成二维码 writes (a saved search): this module's own index, never the session's corpus."""
+    saved = client.post("/s", data={"q": HOSTILE_TITLE[:60]})
+    assert saved.status_code == 303
+    check_security_headers(saved)
+    page = client.get(saved.headers["Location"])
+    check_security_headers(page)
+    soup = assert_inert(html_of(page))
+    assert_no_inline_code(soup)
+    refused = client.post("/s", data={"q": "稳岗"}, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403
+    check_security_headers(refused)
 
 
 def test_the_match_page_loads_its_script_from_static(corpus_client):

@@ -8,21 +8,24 @@ from flask.globals import request_ctx
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from policy_search.errors import (IndexMissingError, IndexUnavailableError, PolicyNotFoundError, PolicySearchError,
-                                  QueryError, SavedSearchNotFoundError)
+from policy_search.errors import (CatalogWriteError, IndexMissingError, IndexUnavailableError, PolicyNotFoundError,
+                                  PolicySearchError, QueryError, SavedSearchNotFoundError)
 from policy_search.errors import ServiceBusyError
 
 from .params import BadParameter
+from .ratelimit import TooManyRequests
 
 log = logging.getLogger(__name__)
 
 #: Short Chinese headline of each status for the error page.
 HEADLINES = {
-    400: "请求有误", 404: "没有找到这个页面", 405: "不支持这种请求方式", 410: "该政策已撤下",
-    414: "输入太长了", 500: "服务暂时出了问题", 503: "检索服务暂不可用",
+    400: "请求有误", 403: "请求没有执行", 404: "没有找到这个页面", 405: "不支持这种请求方式",
+    410: "该政策已撤下", 413: "提交的内容太多了", 414: "输入太长了", 429: "操作太频繁了",
+    500: "服务暂时出了问题", 503: "检索服务暂不可用",
 }
-CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 410: "gone",
-         414: "query_too_long", 500: "internal_error", 503: "unavailable"}
+CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 410: "gone",
+         413: "too_large", 414: "query_too_long", 429: "too_many_requests", 500: "internal_error",
+         503: "unavailable"}
 
 
 def wants_json() -> bool:
@@ -59,8 +62,23 @@ def _bare_error_page(status: int, message: str) -> str:
 def register(app: Flask) -> None:
     @app.errorhandler(BadParameter)
     def _bad_parameter(err: BadParameter):
-        code = "not_found" if err.status == 404 else ("query_too_long" if err.status == 414 else "bad_parameter")
+        code = {403: "forbidden", 404: "not_found", 414: "query_too_long"}.get(err.status, "bad_parameter")
         return error_response(err.status, err.message, code, err.name)
+
+    @app.errorhandler(TooManyRequests)
+    def _too_many(err: TooManyRequests):
+        message = str(err) if wants_json() else f"生成二维码太频繁了，请 {err.retry_after} 秒后再试。"
+        response = make_response(error_response(429, message))
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
+
+    @app.errorhandler(CatalogWriteError)
+    def _cannot_write(err: CatalogWriteError):
+        log.error("saved search not written: %s", err)
+        message = "the saved search cannot be written now" if wants_json() else "暂时无法生成二维码，请稍后再试；如一直如此，请联系网站管理员。"
+        response = make_response(error_response(503, message, "catalog_unavailable"))
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.errorhandler(PolicyNotFoundError)
     def _not_found(err):

@@ -1,7 +1,7 @@
 """The pages enterprises use: home, search and the one-click lookup."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from policy_search.text import divisions
 from policy_search.models import LEVELS
@@ -19,6 +19,16 @@ SHORTCUTS = ("复工复产", "稳岗就业", "财税支持", "金融支持", "�
 NEWEST_ON_HOME = 6
 #: The home page's 新收录 list: the latest policies to enter, whatever their own dates.
 RECENT_ON_HOME = 6
+#: The home page's 本地政策 list (with a home district): what applies there, newest first.
+LOCAL_ON_HOME = 5
+#: The parameters of /match that say where the enterprise is: any of them, even empty, is a choice.
+PLACE_PARAMS = ("region", "province", "city", "county")
+
+
+def home_division():
+    """The home district (POLICY_SEARCH_HOME_REGION, checked when the app was made), or None."""
+    code = current_app.config.get("HOME_REGION")
+    return divisions.get(code) if code else None
 
 
 @bp.get("/")
@@ -28,7 +38,18 @@ def home():
               for seen in service().first_seen("", limit=RECENT_ON_HOME).entries]
     shortcuts = [t for t in SHORTCUTS if t in topic_names()]
     return render_template("home.html", newest=newest.hits, recent=recent, shortcuts=shortcuts,
-                           total=newest.total, feed=home_feed_link())
+                           total=newest.total, feed=home_feed_link(), local=local_policies())
+
+
+def local_policies() -> dict | None:
+    """本地政策: the policies that apply to the home district, newest first, and where to see them all."""
+    home = home_division()
+    if home is None:
+        return None
+    args = {"applies_to": home.code, "type": "policy", "sort": "date"}
+    found = service().search("", limit=LOCAL_ON_HOME, details=False, **args)
+    return {"place": home.name, "hits": found.hits, "total": found.total,
+            "more": url_for("pages.search", **args)}
 
 
 @bp.get("/search")
@@ -45,6 +66,8 @@ def search():
 def match():
     params = match_params(request.args, required=False)
     chosen = divisions.get(params.region) if params.region else None
+    if chosen is None and not any(name in request.args for name in PLACE_PARAMS):
+        chosen = home_division()  # nothing chosen yet: start at the home district
     result = None
     if chosen is not None:
         result = service().match(chosen.code, industry=params.industry, topic=params.topic,
