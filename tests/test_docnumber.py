@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_search.text.docnumber import doc_number_variants, find_doc_numbers, normalize_doc_number
+from policy_search.text.docnumber import doc_number_key, doc_number_variants, find_doc_numbers, normalize_doc_number
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OFFICIALDOCS = DATA / "officialdocs"
@@ -87,6 +87,56 @@ def test_find_decrees_and_announcements():
 def test_find_ignores_years_that_are_not_numbers():
     assert find_doc_numbers("河北雄安新区总体规划（2018—2035年）的批复，2020年第6号台风") == []
     assert find_doc_numbers("") == []
+
+
+@pytest.mark.parametrize("written, simplified", [
+    ("嶧政辦發〔2020〕5號", "峄政办发〔2020〕5号"),
+    ("杭政函〔2020〕11號", "杭政函〔2020〕11号"),
+    ("國辦發〔2020〕6號", "国办发〔2020〕6号"),
+])
+def test_traditional_numbers_are_found_and_kept_as_written(written, simplified):
+    """Matched on the folded text, reported in the document's own characters; both scripts
+    share one key, so either finds the other."""
+    text = f"關於支持企業復工復產的通知\n{written}\n各有關單位："
+    assert find_doc_numbers(text) == [written]
+    assert find_doc_numbers(simplified) == [simplified]
+    bracketed = written.replace("〔", "[").replace("〕", "]")
+    assert normalize_doc_number(bracketed) == written
+    assert normalize_doc_number(f" {bracketed}文件 ") == written
+    assert doc_number_key(written) == doc_number_key(bracketed) == doc_number_key(simplified) == simplified
+
+
+def test_one_number_in_both_scripts_is_listed_once():
+    assert find_doc_numbers("嶧政辦發〔2020〕5號 … 根据峄政办发[2020]5号") == ["嶧政辦發〔2020〕5號"]
+
+
+def test_traditional_decree_and_announcement():
+    assert doc_number_key(find_doc_numbers("中華人民共和國國務院令 第706號")[0]) == "国令第706号"
+    assert find_doc_numbers("國家稅務總局公告2018年第28號") == ["國家稅務總局公告2018年第28號"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("财政部 税务总局公告2020年第13号", "财政部 税务总局公告2020年第13号"),
+    ("财政部　税务总局公告2020年第13号", "财政部 税务总局公告2020年第13号"),   # ideographic space
+    ("（财政部 税务总局 海关总署公告2019年第39号）", "财政部 税务总局 海关总署公告2019年第39号"),
+    ("根据财政部 税务总局公告2020年第13号规定", "财政部 税务总局公告2020年第13号"),
+    ("國家稅務總局 海關總署公告2020年第3號", "國家稅務總局 海關總署公告2020年第3號"),
+    # what stands before the space is no organ: the announcement is the last issuer's alone
+    ("增值税 税务总局公告2020年第13号", "税务总局公告2020年第13号"),
+    ("关于 税务总局公告2020年第13号", "税务总局公告2020年第13号"),
+    ("国家税务总局公告2018年第28号", "国家税务总局公告2018年第28号"),
+])
+def test_joint_announcements_keep_every_issuer(text, expected):
+    assert find_doc_numbers(text) == [expected]
+
+
+def test_joint_announcement_given_on_its_own():
+    for given in ("财政部 税务总局公告2020年第13号", "  财政部  税务总局 公告 2020年 第13号 "):
+        assert normalize_doc_number(given) == "财政部 税务总局公告2020年第13号"
+    assert normalize_doc_number("财政部税务总局公告2020年第13号") == "财政部税务总局公告2020年第13号"
+    # the key has no spaces: typed with or without them, it is the same 文号
+    assert doc_number_key("财政部 税务总局公告2020年第13号") == doc_number_key("财政部税务总局公告2020年第13号")
+    assert doc_number_key("财政部 税务总局公告2020年第13号") != doc_number_key("税务总局公告2020年第13号")
 
 
 def test_variants_are_typed_forms_that_normalize_back():

@@ -8,13 +8,23 @@ ending in 令) and announcements ``海关总署公告2020年第19号``.
 Finding 文号 in running text is a heuristic (see :func:`find_doc_numbers`):
 the year bracket and 号 are unambiguous, the prefix is not, because Chinese
 has no spaces and a 文号 often follows its issuer's name or a title directly.
+
+Text is folded before it is matched (:func:`policy_search.text.fold.fold`:
+traditional to simplified, one character for one), and a 文号 is reported as
+the document writes it: ``嶧政辦發〔2020〕5號`` stays traditional, with only the
+brackets made canonical. What a 文号 is looked up by is its key,
+:func:`doc_number_key` (folded, without spaces), so either script finds the
+other. A joint announcement keeps every issuer before 公告, separated by a
+space as written: ``财政部 税务总局公告2020年第13号``.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-__all__ = ["normalize_doc_number", "find_doc_numbers", "doc_number_variants"]
+from policy_search.text.fold import fold
+
+__all__ = ["normalize_doc_number", "find_doc_numbers", "doc_number_variants", "doc_number_key"]
 
 # Bracket kinds seen around the year, after NFKC (（ → (, ［ → [, ﹝ → 〔).
 _OPEN = "〔[(【{〈〖"
@@ -57,6 +67,11 @@ _WEAK_BOUNDARIES = (
     "有限公司", "公司", "人民政府", "办公厅", "办公室", "委员会", "纪检监察组", "中心", "厅", "局",
 )
 _DECREE_ALIASES = {"中华人民共和国国务院令": "国令", "国务院令": "国令"}
+#: How the name of an organ ends (folded), for the several issuers of a joint announcement
+#: (财政部 税务总局公告…): a name before the space that ends otherwise is not an issuer.
+_ISSUER_ENDINGS = ("部", "局", "署", "委", "厅", "院", "行", "会", "办", "室", "中心", "政府", "公司")
+#: At most this many issuers are joined before a joint announcement's last one.
+_MAX_JOINT = 6
 
 
 def _prepare(s: str) -> str:
@@ -70,13 +85,17 @@ def _number(num: str) -> str | None:
     return stripped or None
 
 
-def _canonical_decree(prefix: str, num: str) -> str:
+def _canonical_decree(prefix: str, num: str, mark: str = "号") -> str:
     """``国令第706号`` form, mapping long decree names to their short form."""
-    return f"{_DECREE_ALIASES.get(prefix, prefix)}第{num}号"
+    return f"{_DECREE_ALIASES.get(fold(prefix), prefix)}第{num}{mark}"
 
 
 def normalize_doc_number(s: str) -> str | None:
     """Canonical form of a 文号 given on its own, or None if ``s`` is not one.
+
+    Characters are kept as written (traditional stays traditional); the brackets become
+    〔〕, the serial number loses its zeros and 第. Issuers of a joint announcement keep
+    one space between them.
 
     >>> normalize_doc_number("国办发[2020]6号")
     '国办发〔2020〕6号'
@@ -84,29 +103,67 @@ def normalize_doc_number(s: str) -> str | None:
     '国办发〔2020〕6号'
     >>> normalize_doc_number("国务院令 第706号")
     '国令第706号'
+    >>> normalize_doc_number("嶧政辦發[2020]5號")
+    '嶧政辦發〔2020〕5號'
+    >>> normalize_doc_number("财政部　税务总局公告2020年第13号")
+    '财政部 税务总局公告2020年第13号'
     >>> normalize_doc_number("2020年6月") is None
     True
     """
     if not s:
         return None
-    t = _prepare(s)
-    t = re.sub(r"(?<=号)(?:文件|文)$", "", t)
-    m = _BRACKET_FULL.fullmatch(t)
+    written = _prepare(s)
+    folded = fold(written)  # one character for one: a span of one is the same span of the other
+    tail = re.search(r"(?<=号)(?:文件|文)$", folded)
+    if tail:
+        written, folded = written[:tail.start()], folded[:tail.start()]
+    mark = written[-1] if folded.endswith("号") else "号"
+    m = _BRACKET_FULL.fullmatch(folded)
     if m:
-        prefix = m["prefix"].strip("·")
+        prefix = written[m.start("prefix"):m.end("prefix")].strip("·")
         num = _number(m["num"])
         if not prefix or num is None or not _PREFIX_CHAR_RE.search(prefix):
             return None
-        return f"{prefix}〔{m['year']}〕{num}号"
-    m = _NOTICE_FULL.fullmatch(t)
+        return f"{prefix}〔{m['year']}〕{num}{mark}"
+    m = _NOTICE_FULL.fullmatch(folded)
     if m:
         num = _number(m["num"])
-        return f"{m['prefix']}{m['year']}年第{num}号" if num and len(m["prefix"]) > 2 else None
-    m = _DECREE_FULL.fullmatch(t)
+        if not num or len(m["prefix"]) <= 2:
+            return None
+        prefix = _spaced_issuers(s, written[:m.end("prefix") - 2])
+        return f"{prefix}公告{m['year']}年第{num}{mark}"
+    m = _DECREE_FULL.fullmatch(folded)
     if m and len(m["prefix"]) > 1:
         num = _number(m["num"])
-        return _canonical_decree(m["prefix"], num) if num else None
+        prefix = written[m.start("prefix"):m.end("prefix")]
+        return _canonical_decree(prefix, num, mark) if num else None
     return None
+
+
+def _spaced_issuers(given: str, prefix: str) -> str:
+    """``prefix`` (without spaces) with the spaces ``given`` has between its issuers, where each
+    name before a space ends like an organ's (财政部 税务总局); other spaces are dropped."""
+    spaced = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", given)).strip()
+    out, taken = "", 0
+    for piece in spaced.split(" "):
+        if taken >= len(prefix):
+            break
+        piece = piece[:len(prefix) - taken]
+        taken += len(piece)
+        joint = len(out) >= 2 and fold(out).endswith(_ISSUER_ENDINGS) and len(piece) >= 2
+        out += (" " if joint else "") + piece
+    return out
+
+
+def doc_number_key(number: str) -> str:
+    """What a 文号 is looked up by: canonical, folded (traditional to simplified, lower case),
+    without spaces. The index holds it, and a 文号 typed in a query becomes it.
+
+    >>> doc_number_key("嶧政辦發[2020]5號"), doc_number_key("财政部 税务总局公告2020年第13号")
+    ('峄政办发〔2020〕5号', '财政部税务总局公告2020年第13号')
+    """
+    canonical = normalize_doc_number(number) or number or ""
+    return re.sub(r"\s+", "", fold(canonical))
 
 
 def _trim_prefix(p: str, single_chars: bool = True) -> str:
@@ -140,8 +197,9 @@ def _trim_prefix(p: str, single_chars: bool = True) -> str:
     return p[-limit:]
 
 
-def _prefix_before(text: str, pos: int) -> str:
-    """The run of prefix characters ending at ``pos`` (spaces before ``pos`` skipped)."""
+def _prefix_run(text: str, pos: int) -> tuple[int, int]:
+    """Where the run of prefix characters ending at ``pos`` starts and ends (spaces right
+    before ``pos`` skipped)."""
     i = pos
     while i > 0 and text[i - 1] in " \t" and pos - i < 2:
         i -= 1
@@ -150,7 +208,35 @@ def _prefix_before(text: str, pos: int) -> str:
         start -= 1
     if start > 0 and start < i and text[start] in "年月日号" and text[start - 1].isdigit():
         start += 1  # "2018年9月6日国务院令…": the 日 ends a date
-    return text[start:i]
+    return start, i
+
+
+def _prefix_before(text: str, pos: int, single_chars: bool = True) -> tuple[int, int]:
+    """Where the agency prefix of a 文号 whose bracket or 公告 starts at ``pos`` starts and
+    ends: the run before it, cut as :func:`_trim_prefix` cuts it."""
+    start, end = _prefix_run(text, pos)
+    return end - len(_trim_prefix(text[start:end], single_chars)), end
+
+
+def _joint_issuers_start(folded: str, start: int) -> int:
+    """Where the issuers of a joint announcement start: organ names separated by spaces
+    before the last one's name (``财政部 税务总局公告…``); ``start`` when there are none."""
+    for _ in range(_MAX_JOINT):
+        gap = start
+        while gap > 0 and folded[gap - 1] in " \t" and start - gap < 2:
+            gap -= 1
+        if gap == start:
+            break  # no space before the name: no other issuer
+        run_start, run_end = _prefix_run(folded, gap)
+        if run_end != gap or run_start == run_end:
+            break
+        name = _trim_prefix(folded[run_start:gap])
+        if len(name) < 2 or not name.endswith(_ISSUER_ENDINGS):
+            break
+        start = gap - len(name)
+        if start != run_start:
+            break  # a boundary word (根据, 的 …) stands before this name
+    return start
 
 
 def find_doc_numbers(text: str) -> list[str]:
@@ -159,40 +245,51 @@ def find_doc_numbers(text: str) -> list[str]:
     The prefix is the run of Chinese characters or letters right before the
     year bracket, cut after the last boundary word (文件, 根据, 通知, 的, an
     organ-name ending such as 有限公司 ...): a 文号 written straight after a
-    title or an issuer's name keeps only the agency abbreviation.
+    title or an issuer's name keeps only the agency abbreviation. Matching is
+    done on the folded text; each 文号 is spelled as the text writes it (see the
+    module docstring), and one written twice, in either script, is listed once.
 
     >>> find_doc_numbers("根据《国务院办公厅关于…的通知》（国办发〔2020〕6号）和鲁政办发[2020]5号文件")
     ['国办发〔2020〕6号', '鲁政办发〔2020〕5号']
     >>> find_doc_numbers("山东省医疗保险事业中心文件鲁医保中心发〔2020〕11号关于…")
     ['鲁医保中心发〔2020〕11号']
+    >>> find_doc_numbers("嶧城區人民政府辦公室\\n嶧政辦發〔2020〕5號")
+    ['嶧政辦發〔2020〕5號']
+    >>> find_doc_numbers("财政部 税务总局公告2020年第13号")
+    ['财政部 税务总局公告2020年第13号']
     """
     if not text:
         return []
-    t = unicodedata.normalize("NFKC", text)
+    written = unicodedata.normalize("NFKC", text)
+    folded = fold(written)  # one character for one: positions in one are positions in the other
     found: list[tuple[int, str]] = []
-    for m in _BRACKET_CORE.finditer(t):
-        prefix = _trim_prefix(_prefix_before(t, m.start()))
+    for m in _BRACKET_CORE.finditer(folded):
+        start, end = _prefix_before(folded, m.start())
         num = _number(m["num"])
-        if prefix and num:
-            found.append((m.start(), f"{prefix}〔{m['year']}〕{num}号"))
-    for m in _NOTICE_CORE.finditer(t):
-        prefix = _trim_prefix(_prefix_before(t, m.start()))
+        if start < end and num:
+            found.append((m.start(), f"{written[start:end]}〔{m['year']}〕{num}{written[m.end() - 1]}"))
+    for m in _NOTICE_CORE.finditer(folded):
+        start, end = _prefix_before(folded, m.start())
         num = _number(m["num"])
-        if len(prefix) >= 2 and num:
-            found.append((m.start(), f"{prefix}公告{m['year']}年第{num}号"))
-    for m in _DECREE_CORE.finditer(t):
-        raw = _prefix_before(t, m.start())
+        if end - start >= 2 and num:
+            start = _joint_issuers_start(folded, start)
+            prefix = re.sub(r"\s+", " ", written[start:end])
+            found.append((m.start(), f"{prefix}公告{m['year']}年第{num}{written[m.end() - 1]}"))
+    for m in _DECREE_CORE.finditer(folded):
+        run_start, end = _prefix_run(folded, m.start())
+        raw = folded[run_start:end]
         alias = next((a for a in _DECREE_ALIASES if (raw + "令").endswith(a)), None)
         # a decree names its organ in full (…感染的肺炎…指挥部令): no cut at 的/和
-        prefix = alias[:-1] if alias else _trim_prefix(raw, single_chars=False)
+        start = end - (len(alias) - 1 if alias else len(_trim_prefix(raw, single_chars=False)))
         num = _number(m["num"])
-        if len(prefix) >= 1 and num:
-            found.append((m.start(), _canonical_decree(prefix + "令", num)))
+        if start < end and num:
+            found.append((m.start(), _canonical_decree(written[start:end] + "令", num, written[m.end() - 1])))
     seen: set[str] = set()
     result = []
     for _, number in sorted(found):
-        if number not in seen:
-            seen.add(number)
+        key = doc_number_key(number)
+        if key not in seen:
+            seen.add(key)
             result.append(number)
     return result
 
