@@ -34,15 +34,24 @@ Rules for the text, in the order of a 公文's layout:
 * **written_date** (成文日期) — the first date line that follows a signature
   (an organ name, or "总理 李克强" in a decree); else the last date line.
 * **publish_date** — only when the text states it: 发布日期/发布时间/公布日期.
+
+An organ's name ends in 政府, 厅, 局, 部, 委, 银行 … or in one of the ``institution_endings``
+staff keep in ``policy_search/data/title_furniture.json`` (支行, 海关 …).
+
+Text in traditional characters is read in simplified ones (:func:`policy_search.text.fold.simplify`,
+one character for one) and what is found is reported as the document writes it: the title
+and issuer in their own characters, the 文号 as :mod:`policy_search.text.docnumber` finds it
+(``嶧政辦發〔2020〕5號``).
 """
 from __future__ import annotations
 
 import re
 
-from indexer.furniture import is_only_a_name, strip_site_head
+from indexer.furniture import is_institution_name, is_only_a_name, strip_site_head
 from indexer.parsers.base import RawDocument
 from policy_search.text.dates import find_dates, parse_chinese_date
 from policy_search.text.docnumber import find_doc_numbers, normalize_doc_number
+from policy_search.text.fold import simplify
 
 __all__ = [
     "extract_metadata", "find_title", "find_heading", "issuer_from_title", "find_signature",
@@ -166,12 +175,21 @@ def _normalize_doc_number_value(s) -> str | None:
 
 
 def _is_organ(s: str) -> bool:
-    """Whether ``s`` looks like one or more organ names (each ending in 政府, 厅, 局 ...)."""
+    """Whether ``s`` looks like one or more organ names (each ending in 政府, 厅, 局 ..., or as
+    one of the staff's ``institution_endings``: 中国人民银行枣庄市中心支行).
+
+    >>> _is_organ("枣庄市地方金融监督管理局 中国人民银行枣庄市中心支行"), _is_organ("二〇二〇年三月")
+    (True, False)
+    """
     parts = [p for p in _ISSUER_SEPARATORS.split(s) if p]
     return bool(parts) and all(
         2 <= len(p) <= 30 and re.fullmatch(rf"[{_CJK}（）()]+", p)
-        and _ORGAN_END.search(re.sub(r"[（(][^（()）]*[)）]$", "", p))  # 领导小组（指挥部）
+        and _ends_like_an_organ(re.sub(r"[（(][^（()）]*[)）]$", "", p))  # 领导小组（指挥部）
         for p in parts)
+
+
+def _ends_like_an_organ(name: str) -> bool:
+    return bool(_ORGAN_END.search(name)) or is_institution_name(name)
 
 
 def _is_date_line(line: str) -> str | None:
@@ -466,7 +484,7 @@ def find_own_doc_number(lines: list[str]) -> str | None:
         size += len(line)
         if size >= _HEAD_CHARS:
             break
-    own_lines = [line for line in head if not _CITING.search(line)]
+    own_lines = [line for line in head if not _CITING.search(simplify(line))]
     found = find_doc_numbers("\n".join(own_lines)[:_HEAD_CHARS])
     return found[0] if found else None
 
@@ -503,21 +521,59 @@ def layout_lines(text: str) -> list[str]:
     return lines
 
 
+def as_written(value: str | None, original: str, simplified: str) -> str | None:
+    """A value read from ``simplified`` (``simplify(original)``) spelled as ``original`` writes it.
+
+    Each piece of the value (between spaces and 、) is looked up in the simplified text, line
+    breaks and spaces between its characters allowed (a title over two lines), and the same
+    characters of the original are taken; a piece not found stays as it is.
+
+    >>> as_written("峄城区人民政府、峄城区财政局", "嶧城區人民政府\\n嶧城區財政局", "峄城区人民政府\\n峄城区财政局")
+    '嶧城區人民政府、嶧城區財政局'
+    >>> as_written("峄城区人民政府关于…的通知", "嶧城區人民政府\\n關於…的通知", "峄城区人民政府\\n关于…的通知")
+    '嶧城區人民政府關於…的通知'
+    """
+    if not value or original == simplified:
+        return value
+
+    def written(match: re.Match) -> str:
+        piece = match.group()
+        at = simplified.find(piece)
+        if at >= 0:
+            return original[at:at + len(piece)]
+        spread = re.search(r"\s*".join(map(re.escape, piece)), simplified)
+        return re.sub(r"\s+", "", original[spread.start():spread.end()]) if spread else piece
+
+    return re.sub(r"[^\s、]+", written, value)
+
+
 def extract_metadata(raw: RawDocument) -> dict:
-    """title, doc_number, issuer, written_date, publish_date for a parsed document (None if unknown)."""
+    """title, doc_number, issuer, written_date, publish_date for a parsed document (None if unknown).
+
+    The text is read in simplified characters; a title and an issuer found in it are given as
+    the text writes them (see :func:`as_written`), and so is the 文号.
+    """
     meta = raw.metadata or {}
-    lines = layout_lines(raw.text or "")
-    heading = normalize_title(meta.get("title")) or find_heading(lines)
-    opening, as_written = (None, False) if heading else _opening_line(_below_furniture(lines)[0])
-    title = heading or (opening[:_FALLBACK_CHARS] if opening else None)
+    text = raw.text or ""
+    plain = simplify(text)
+
+    def written(value: str | None) -> str | None:
+        return as_written(value, text, plain)
+
+    lines = layout_lines(plain)
+    heading = normalize_title(meta.get("title")) or written(find_heading(lines))
+    opening, line_as_written = (None, False) if heading else _opening_line(_below_furniture(lines)[0])
+    title = heading or (written(opening[:_FALLBACK_CHARS]) if opening else None)
     # the sentence after a salutation is the body: it names no issuer (为…党中央、国务院关于…)
-    named = heading or (title if as_written else None)
-    doc_number = _normalize_doc_number_value(meta.get("doc_number")) or find_own_doc_number(lines)
+    named = heading or (title if line_as_written else None)
+    plain_named = simplify(named) if named else None
+    doc_number = (_normalize_doc_number_value(meta.get("doc_number"))
+                  or find_own_doc_number(lines if plain == text else layout_lines(text)))
     sig_issuer, sig_date = find_signature(lines)
-    issuer = (normalize_issuer(meta.get("issuer")) or issuer_from_title(named)
-              or sig_issuer or issuer_from_header(lines))
+    issuer = (normalize_issuer(meta.get("issuer")) or as_written(issuer_from_title(plain_named), named, plain_named)
+              or written(sig_issuer or issuer_from_header(lines)))
     written_date = normalize_date(meta.get("written_date")) or sig_date
-    publish_date = normalize_date(meta.get("publish_date")) or find_publish_date(raw.text or "")
+    publish_date = normalize_date(meta.get("publish_date")) or find_publish_date(plain)
     return {
         "title": title,
         "doc_number": doc_number,

@@ -212,6 +212,68 @@ def test_a_doc_number_written_onto_the_title_is_not_part_of_it():
     assert meta["doc_number"] == "甲政发〔2020〕3号"
 
 
+TRADITIONAL_DOC = """甲城區人民政府辦公室
+關於支持企業復工復產的辦法
+甲政辦發[2020]5號
+各鎮人民政府、街道辦事處：
+根據國辦發〔2020〕6號文件精神，制定本辦法。
+甲城區人民政府辦公室
+甲城區財政局
+二〇二〇年三月六日"""
+
+
+def test_traditional_text_is_read_folded_and_reported_as_written():
+    """Title (ending in 辦法), 文号 (with 號), issuers of the title and of the signature, and the
+    date are all found; each is given in the document's own characters."""
+    assert extract_metadata(raw(TRADITIONAL_DOC)) == {
+        "title": "甲城區人民政府辦公室關於支持企業復工復產的辦法",
+        "doc_number": "甲政辦發〔2020〕5號",
+        "issuer": "甲城區人民政府辦公室",
+        "written_date": "2020-03-06",
+        "publish_date": None,
+    }
+    signed_only = TRADITIONAL_DOC.replace("甲城區人民政府辦公室\n關於", "關於", 1)
+    meta = extract_metadata(raw(signed_only))
+    assert meta["issuer"] == "甲城區人民政府辦公室、甲城區財政局"
+    assert meta["written_date"] == "2020-03-06"
+    assert extract_metadata(raw(TRADITIONAL_DOC + "\n發佈日期：2020年3月7日"))["publish_date"] == "2020-03-07"
+
+
+def test_a_simplified_text_reads_as_before_and_a_traditional_one_alike():
+    """The same document in either script gives the same fields, each in its own script."""
+    from policy_search.text.fold import simplify
+
+    simplified = extract_metadata(raw(simplify(TRADITIONAL_DOC)))
+    traditional = extract_metadata(raw(TRADITIONAL_DOC))
+    assert simplified["doc_number"] == "甲政办发〔2020〕5号"
+    assert {k: simplify(v) for k, v in traditional.items() if v} == {k: v for k, v in simplified.items() if v}
+
+
+def test_a_cited_number_in_traditional_is_not_the_documents_own():
+    text = "關於做好復工復產工作的通知\n根據國辦發〔2020〕6號文件精神，現通知如下。\n某某縣人民政府\n2020年2月20日"
+    assert extract_metadata(raw(text))["doc_number"] is None
+
+
+def test_a_joint_signature_over_two_lines_keeps_both_issuers():
+    """A bank's branch (中心支行) is an organ: the staff's institution endings say so."""
+    text = ("关于开展首贷培植专项行动的通知\n甲金发〔2020〕2号\n各银行业金融机构：\n正文。\n"
+            "甲市地方金融监督管理局\n中国人民银行甲市中心支行\n2020年3月16日")
+    meta = extract_metadata(raw(text))
+    assert meta["issuer"] == "甲市地方金融监督管理局、中国人民银行甲市中心支行"
+    assert meta["written_date"] == "2020-03-16"
+    titled = "甲市地方金融监督管理局 中国人民银行甲市中心支行" + text
+    assert extract_metadata(raw(titled))["issuer"] == "甲市地方金融监督管理局、中国人民银行甲市中心支行"
+
+
+def test_a_joint_announcement_number_is_taken_whole():
+    text = ("财政部 税务总局关于支持个体工商户复工复业增值税政策的公告\n财政部 税务总局公告2020年第13号\n"
+            "为支持广大个体工商户……现就有关增值税政策公告如下：\n特此公告。\n财政部　税务总局\n2020年2月28日")
+    meta = extract_metadata(raw(text))
+    assert meta["doc_number"] == "财政部 税务总局公告2020年第13号"
+    assert meta["issuer"] == "财政部、税务总局"
+    assert meta["title"] == "财政部 税务总局关于支持个体工商户复工复业增值税政策的公告"
+
+
 def test_furniture_is_looked_for_in_bounded_time():
     """A line of a million characters of section labels (a hostile page) is read in linear time."""
     line = "首页 > " * 150_000 + "关于延长申报期限的通知"

@@ -4,6 +4,9 @@ Traditional characters fold to simplified ones, full-width letters and digits
 to ASCII, Latin letters to lower case. Every character maps to exactly one
 character, so offsets into the folded text are offsets into the original:
 highlighting marks the original words.
+
+:func:`simplify` does the first of these alone (traditional to simplified, width and case
+kept), for readers of a document's layout that must see it as written but for its script.
 """
 from __future__ import annotations
 
@@ -36,27 +39,34 @@ def folding_table() -> dict[int, int]:
     return table
 
 
+@functools.lru_cache(maxsize=1)
+def script_table() -> dict[int, int]:
+    """The part of :func:`folding_table` that folds traditional characters to simplified ones."""
+    return {source: target for source, target in folding_table().items()
+            if any(low <= source <= high for low, high in _CJK_RANGES)}
+
+
 #: Texts at least this long are folded through :func:`_fold_table_array` (a lookup over the
 #: code points as an array, about eight times faster than ``str.translate`` on a policy's text).
 ARRAY_FOLD_CHARS = 512
 _BMP = 0x10000
 
 
-@functools.lru_cache(maxsize=1)
-def _fold_table_array() -> np.ndarray:
-    """The folding table as a lookup array over the Basic Multilingual Plane (``uint32``: a
-    few traditional characters fold to one beyond it). Characters beyond the plane are not
-    in the table and fold to themselves."""
+@functools.lru_cache(maxsize=2)
+def _fold_table_array(script_only: bool = False) -> np.ndarray:
+    """The folding table (or :func:`script_table`) as a lookup array over the Basic
+    Multilingual Plane (``uint32``: a few traditional characters fold to one beyond it).
+    Characters beyond the plane are not in the table and fold to themselves."""
     table = np.arange(_BMP, dtype=np.uint32)
-    for source, target in folding_table().items():
+    for source, target in (script_table() if script_only else folding_table()).items():
         table[source] = target
     return table
 
 
-def _fold_array(text: str) -> str:
-    """:func:`fold` as one array lookup over the UTF-32 code points of ``text``."""
+def _fold_array(text: str, script_only: bool = False) -> str:
+    """:func:`fold` (or :func:`simplify`) as one array lookup over the UTF-32 code points of ``text``."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-    table = _fold_table_array()
+    table = _fold_table_array(script_only)
     if codes.max() < _BMP:
         folded = table[codes]
     else:
@@ -75,3 +85,14 @@ def fold(text: str) -> str:
     if len(text) < ARRAY_FOLD_CHARS:
         return text.translate(folding_table())
     return _fold_array(text)
+
+
+def simplify(text: str) -> str:
+    """Traditional characters to simplified ones, one for one; nothing else changes.
+
+    >>> simplify("嶧城區人民政府辦公室 ＡＢＣ：")
+    '峄城区人民政府办公室 ＡＢＣ：'
+    """
+    if len(text) < ARRAY_FOLD_CHARS:
+        return text.translate(script_table())
+    return _fold_array(text, script_only=True)
