@@ -9,7 +9,8 @@ recomputes one set with the code in the working tree and fails listing the keys 
 When a change of ids is intended (and the printed codes are dealt with), regenerate the
 snapshots from a clean checkout of the commit that makes the change, as the docstring of
 tests/fixtures/ids/make_snapshot.py says (``--write``); without ``--write`` the script
-lists the differences, like these tests.
+lists the differences, like these tests. Say why in tests/fixtures/ids/CHANGES.md, which lists
+every change of ids so far and the test that keeps the old ids answering.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from policy_search.text.docnumber import find_doc_numbers
+from policy_search.text.docnumber import doc_number_key, find_doc_numbers
 from policy_search.text.fold import fold
 
 #: Characters of an interpretation read for what it cites, after its title.
@@ -102,14 +102,14 @@ def known_as(title: str, text: str) -> list[str]:
 
 
 def cited_by(title: str, text: str) -> tuple[list[str], list[str]]:
-    """What a document's title and head cite: its 文号s and the keys of its quoted titles (those
-    of its title when it quotes any, else those of its head).
+    """What a document's title and head cite: its 文号s (as their keys, :func:`doc_number_key`) and
+    the keys of its quoted titles (those of its title when it quotes any, else those of its head).
 
     >>> cited_by("关于《本溪市支持中小企业若干政策措施》的解读", "根据《辽宁省支持中小企业若干政策措施》制定")[1]
     ['本溪市支持中小企业若干政策措施', '支持中小企业若干政策措施']
     """
     head = _head(title, text)
-    numbers = find_doc_numbers(f"{title}\n{head}")
+    numbers = list(dict.fromkeys(doc_number_key(n) for n in find_doc_numbers(f"{title}\n{head}")))
     quoted = _QUOTED.findall(title) or _QUOTED.findall(head)
     keys = [key for quotation in quoted for key in quotation_keys(quotation)]
     return numbers, list(dict.fromkeys(keys))

@@ -3,7 +3,8 @@
 Words are OR-ed with a coordination factor, so a policy matching more of the
 words ranks higher without every word being required. ``"quoted phrases"`` are
 required and matched as phrases, ``-word`` excludes, and a 文号 typed in any
-spelling (``国办发[2020]6号``) matches the policy's canonical 文号 exactly.
+spelling (``国办发[2020]6号``, or in traditional characters) matches the policy's 文号 exactly
+(both as their key, :func:`docnumber.doc_number_key`).
 
 What one query may ask for is capped (``MAX_QUERY_*``): each word, phrase and
 exclusion costs a pass over postings or texts, so the caps bound the cost of a
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 
 
 from policy_search.text.analysis import bigram_pieces, segment, synonyms
-from policy_search.text.docnumber import find_doc_numbers, normalize_doc_number
+from policy_search.text.docnumber import doc_number_key, find_doc_numbers, normalize_doc_number
 from policy_search.errors import QueryError
 from policy_search.storage.schema import TEXT_FIELDS
 
@@ -81,7 +82,8 @@ def parse_user_query(text: str) -> ParsedQuery:
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}",
                          hint=_SHORTER)
-    parsed = ParsedQuery(doc_numbers=find_doc_numbers(text))
+    # 文号 as the index keys them: typed in either script, with any brackets, they find the policy
+    parsed = ParsedQuery(doc_numbers=list(dict.fromkeys(doc_number_key(n) for n in find_doc_numbers(text))))
     phrases: dict[tuple[str, ...], None] = {}
     for match in _QUOTED.finditer(text):
         phrase = next(g for g in match.groups() if g is not None)
@@ -103,10 +105,13 @@ def parse_user_query(text: str) -> ParsedQuery:
 
 def doc_number_of(text: str) -> str | None:
     """The 文号 a query is, in its canonical spelling, when the whole query is one (in any
-    spelling: brackets, traditional script); None for any other query.
+    spelling: brackets, traditional script); None for any other query. Its characters are
+    those typed: look it up by its key (:func:`docnumber.doc_number_key`).
 
     >>> doc_number_of("国办发[2020]6号"), doc_number_of("稳岗 国办发〔2020〕6号"), doc_number_of("稳岗返还")
     ('国办发〔2020〕6号', None, None)
+    >>> doc_number_of("嶧政辦發[2020]5號"), doc_number_of("财政部　税务总局公告2020年第13号")
+    ('嶧政辦發〔2020〕5號', '财政部 税务总局公告2020年第13号')
     """
     text = (text or "").strip()
     numbers = find_doc_numbers(text)

@@ -32,6 +32,7 @@ from policy_search.search.filters import Filters, build_filter
 from policy_search.search.interpretations import cited_by, known_as, regions_agree
 from policy_search.models import DEFAULT_DOC_TYPE, LEVELS, Policy, validity_status
 from policy_search.text.analysis import segmenter, stop_words, synonym_table, synonyms
+from policy_search.text.docnumber import doc_number_key
 from policy_search.search.query import (ParsedQuery, adjacent_pairs, doc_number_of, parse_user_query, query_terms,
                                         scoring_terms)
 from policy_search.settings import DataPaths, resolve_data_dir
@@ -341,7 +342,7 @@ class SearchService:
         narrowed = Filters(**filters)
         build_filter(narrowed)
         with self.backend.reading() as view:
-            found = view.listed(ListRequest(terms=[("doc_number", number, 1.0)], filters=narrowed,
+            found = view.listed(ListRequest(terms=[("doc_number", doc_number_key(number), 1.0)], filters=narrowed,
                                             start=(page - 1) * limit, count=limit, facets=details))
             hits = [_hit_from_stored(fields, 0.0, snippets.opening(fields.get("body", ""), 160) if details else "",
                                      []) for fields in (view.document(ref) for ref in found.refs)]
@@ -547,7 +548,7 @@ class SearchService:
             terms = [("doc_number", n, 1.0) for n in numbers] + [("title_keys", k, 1.0) for k in keys]
             return self._linked(policy, terms, "policy"), []
         if policy.type == "policy":
-            cited = ([policy.doc_number] if policy.doc_number else []) + known_as(policy.title, policy.text)
+            cited = ([doc_number_key(policy.doc_number)] if policy.doc_number else []) + known_as(policy.title, policy.text)
             return [], self._linked(policy, [("cites", c, 1.0) for c in cited], "interpretation")
         return [], []
 
@@ -565,7 +566,8 @@ class SearchService:
     def related(self, policy: Policy, limit: int = 5) -> list[Hit]:
         """Policies near one policy: those whose 文号 it cites first, then those sharing its topics."""
         from policy_search.text.docnumber import find_doc_numbers
-        cited = [n for n in find_doc_numbers(policy.text) if n != policy.doc_number]
+        own = doc_number_key(policy.doc_number or "")
+        cited = [key for key in dict.fromkeys(map(doc_number_key, find_doc_numbers(policy.text))) if key != own]
         with self.backend.reading() as view:
             found = view.related(cited, list(policy.topics), policy.id, limit, RELATED_CITED_BOOST)
         return [_hit_from_stored(fields, 0.0, snippets.opening(fields.get("body", ""), 80), [])

@@ -14,6 +14,7 @@ from whoosh.fields import ID, KEYWORD, STORED, Schema
 
 from policy_search.text import divisions
 from policy_search.text.analysis import bigram_counts, index_term_counts
+from policy_search.text.docnumber import doc_number_key
 from policy_search.text.fold import fold
 from policy_search.models import DEFAULT_DOC_TYPE, Policy
 from policy_search.search.interpretations import cited_by, known_as
@@ -34,6 +35,10 @@ BODY = "_body"
 #: of its last change), which a backend with external versions writes with (a replayed older
 #: write then cannot win).
 VERSION = "_version"
+#: The 文号 as the document writes it (``嶧政辦發〔2020〕5號``), stored for display (Whoosh's
+#: ``_stored_<field>``), while the ``doc_number`` field holds its key (:func:`doc_number_key`:
+#: folded, without spaces), which 文号 typed in a query and cited 文号 are looked up by.
+STORED_DOC_NUMBER = "_stored_doc_number"
 
 
 def catalog_version(updated_at: float) -> int:
@@ -115,7 +120,8 @@ def policy_to_fields(policy: Policy) -> dict:
     return {
         "id": policy.id,
         "title": policy.title or "",
-        "doc_number": policy.doc_number or "",
+        "doc_number": doc_number_key(policy.doc_number) if policy.doc_number else "",
+        STORED_DOC_NUMBER: policy.doc_number or "",
         "issuer": policy.issuer or "",
         BODY: policy.text,
         STORE_INPUT: {

@@ -45,7 +45,8 @@ from policy_search.search.engine import PAIR_GAP, side_by_side_in
 from policy_search.search.facets import FACET_FIELDS, is_shown
 from policy_search.search.filters import Filters
 from policy_search.storage.backend import ListRequest, RankedRequest, RankedResult
-from policy_search.storage.schema import BODY, STORE_FIELDS, STORE_INPUT, TEXT_FIELDS, VERSION, counted_fields
+from policy_search.storage.schema import (BODY, STORE_FIELDS, STORE_INPUT, STORED_DOC_NUMBER, TEXT_FIELDS, VERSION,
+                                          counted_fields)
 from policy_search.settings import setting_default
 from policy_search.text import divisions
 from policy_search.text.fold import fold
@@ -163,6 +164,7 @@ def document_of(fields: dict, seq: int) -> dict:
         doc[name] = [v for v in value.split(",") if v] if name in LIST_FIELDS else value
     doc.update({"id": fields["id"], "seq": seq,
                 "shown": {**{k: fields.get(k, "") for k in DISPLAY_FIELDS}, "body": body,
+                          "doc_number": fields.get(STORED_DOC_NUMBER, fields.get("doc_number", "")),
                           "folded_title": fold(fields.get("title", "")), "folded_body": fold(body)}})
     return doc
 
