@@ -1,6 +1,8 @@
 """From what a parser read (plus any given metadata) to a :class:`Policy`."""
 from __future__ import annotations
 
+import re
+
 from policy_search.text.cleaning import one_line
 from policy_search.text.docnumber import normalize_doc_number
 from policy_search.text import divisions
@@ -10,7 +12,7 @@ from policy_search.models import DOC_TYPES, LEVEL_NAMES_ZH, LEVELS, Policy, Regi
 
 from .classify import TAG_FIELDS, classify
 from .doctype import known_type
-from .extract import extract_metadata, normalize_date
+from .extract import extract_metadata, has_title, normalize_date
 from .furniture import clean_stated_title
 from .parsers.base import MAX_TEXT_CHARS, RawDocument
 
@@ -21,6 +23,10 @@ _METADATA_FIELDS = ("title", "doc_number", "issuer", "written_date", "publish_da
 #: Given values that are one line of text: control characters and line breaks become spaces.
 _ONE_LINE_FIELDS = (*_METADATA_FIELDS, "url", "valid_until", "level", "id")
 _WEAK_TITLE_FORMATS = ("pdf", "docx")
+#: A text with no title (none given, none at its top: see :func:`extract.has_title`) and fewer
+#: characters than this, spaces left out, is no policy but a fragment (a page's leftovers, a
+#: stub, a note) and is refused.
+MIN_UNTITLED_CHARS = 50
 
 
 def normalise_level(value) -> str | None:
@@ -127,6 +133,18 @@ def _without_furniture_title(metadata: dict, warnings: list[str]) -> dict:
     return metadata
 
 
+def _refuse_a_fragment(text: str, given: dict) -> None:
+    """Raise for a text too short to be a policy: no title and under MIN_UNTITLED_CHARS characters."""
+    size = len(re.sub(r"\s+", "", text))
+    if size >= MIN_UNTITLED_CHARS or given.get("title") or has_title(text):
+        return
+    raise DocumentError(
+        f"too short to be a policy: {size} characters of text and no title "
+        f"(a document without a title needs at least {MIN_UNTITLED_CHARS})",
+        hint="if this is the whole document, give its title in a sidecar <file>.meta.json: "
+             "{\"title\": \"…\"}")
+
+
 def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple[Policy, list[str]]:
     """The policy for one parsed document; returns it with warnings for the batch report."""
     warnings = list(raw.warnings)
@@ -140,6 +158,7 @@ def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple
     # the title printed at the top of the text is preferred, the embedded one is a fallback.
     embedded_title = file_metadata.pop("title", None) if raw.format in _WEAK_TITLE_FORMATS else None
     given = _normalise_given({**file_metadata, **overrides}, warnings)
+    _refuse_a_fragment(raw.text, given)
     raw_for_extract = RawDocument(text=raw.text, format=raw.format,
                                   metadata={k: v for k, v in given.items() if k in _METADATA_FIELDS},
                                   warnings=[], source_path=raw.source_path)

@@ -56,7 +56,7 @@ from policy_search.text.fold import simplify
 __all__ = [
     "extract_metadata", "find_title", "find_heading", "issuer_from_title", "find_signature",
     "issuer_from_header", "find_own_doc_number", "find_publish_date",
-    "normalize_issuer", "normalize_date", "normalize_title", "layout_lines",
+    "normalize_issuer", "normalize_date", "normalize_title", "layout_lines", "as_written", "has_title",
 ]
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
@@ -327,6 +327,23 @@ def find_heading(lines: list[str]) -> str | None:
             if title:
                 return title
     return None
+
+
+def has_title(text: str) -> bool:
+    """Whether a text starts with a title: a heading (see :func:`find_heading`, in either
+    script), or a first line of four or more Chinese characters standing above the rest that
+    does not end as a sentence does (…的倡议, …名单的公示).
+
+    >>> has_title("嶧城區關於減免房租的辦法\\n正文"), has_title("关于会员企业复工的倡议\\n各会员单位：……")
+    (True, True)
+    >>> has_title("减免三个月房租。"), has_title("减免房租。\\n申请方式：向街道办提出。"), has_title("测试\\n123")
+    (False, False, False)
+    """
+    lines = layout_lines(simplify(text or ""))
+    if find_heading(lines) is not None:
+        return True
+    return (len(lines) > 1 and len(re.findall(rf"[{_CJK}]", lines[0])) >= 4
+            and not lines[0].endswith(("。", "！", "？", "；", "：", ":", ";", "!", "?", "…", "，", ",")))
 
 
 def _organ_lines(lines: list[str], start: int) -> int:

@@ -26,7 +26,7 @@ from .parsers import BULK_READERS, PARSERS
 from .parsers import base as parsers_base
 from .parsers.base import MAX_FILE_BYTES
 from .report import BatchReport
-from .sniff import sniff_format
+from .sniff import extension_mismatch, sniff_format
 from .timelimit import run_within_limit
 from . import furniture, workers
 from .workers import ReaderPool, default_jobs, failure_message
@@ -80,8 +80,13 @@ def parse_source(source: Source, overrides: dict, file_hash: str) -> Parsed:
     fmt = run_within_limit(limit, sniff_format, source.path)
     info = SourceFile(path=str(source.path), format=fmt, sha256=file_hash)
     if fmt in BULK_READERS:
-        return _parse_bulk(source, fmt, info, limit)
-    return run_within_limit(limit, _parse_document, source, fmt, overrides, info)
+        parsed = _parse_bulk(source, fmt, info, limit)
+    else:
+        parsed = run_within_limit(limit, _parse_document, source, fmt, overrides, info)
+    mismatch = extension_mismatch(source.path, fmt)
+    if mismatch:
+        parsed.warnings.insert(0, mismatch)
+    return parsed
 
 
 def _parse_document(source: Source, fmt: str, overrides: dict, info: SourceFile) -> Parsed:

@@ -14,6 +14,19 @@ _HEAD_BYTES = 4096
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title|div|p)\b",
                          re.IGNORECASE | re.DOTALL)
 _MARKDOWN_EXTENSIONS = {".md", ".markdown"}
+#: The format a file's extension promises, for the ones people use for policies (an unknown
+#: extension, or none, promises nothing).
+EXTENSION_FORMATS = {
+    ".pdf": "pdf", ".docx": "docx", ".doc": "doc", ".html": "html", ".htm": "html", ".shtml": "html",
+    ".md": "md", ".markdown": "md", ".txt": "txt", ".tsv": "tsv", ".jsonl": "jsonl",
+}
+#: Formats named for people, in the batch report.
+FORMAT_NAMES = {
+    "pdf": "PDF", "docx": "Word (.docx)", "doc": "old Word (.doc)", "html": "HTML", "md": "Markdown",
+    "txt": "plain text", "tsv": "TSV (one policy a row)", "jsonl": "JSON Lines (one policy a line)",
+}
+#: Plain text and Markdown are read alike: one written as the other is no surprise.
+_TEXT_FORMATS = {"txt", "md"}
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -92,3 +105,21 @@ def sniff_format(path: Path) -> str:
     if path.suffix.lower() in _MARKDOWN_EXTENSIONS or text_head.lstrip().startswith(b"# "):
         return "md"
     return "txt"
+
+
+def extension_mismatch(path: Path, fmt: str) -> str | None:
+    """A warning for the batch report when a file's extension promises another format than
+    the content ``fmt`` it was read as (which wins), naming both; None when they agree.
+
+    >>> extension_mismatch(Path("a.docx"), "txt")
+    'the extension .docx says Word (.docx), but the content is plain text: read as plain text'
+    >>> extension_mismatch(Path("a.txt"), "md") is None, extension_mismatch(Path("notes"), "html") is None
+    (True, True)
+    """
+    suffix = path.suffix.lower()
+    promised = EXTENSION_FORMATS.get(suffix)
+    if promised is None or promised == fmt or {promised, fmt} <= _TEXT_FORMATS:
+        return None
+    found = FORMAT_NAMES.get(fmt, fmt)
+    return (f"the extension {suffix} says {FORMAT_NAMES[promised]}, but the content is {found}: "
+            f"read as {found}")

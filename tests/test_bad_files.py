@@ -1,7 +1,9 @@
 """Bad input never costs data: every kind of broken file is one failed line with a reason."""
 import io
+import json
 import zipfile
 
+import docx
 import pytest
 from reportlab.pdfgen import canvas
 
@@ -104,3 +106,63 @@ def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
     write_policy(tmp_path / "b", "big.txt", GOOD * 50)
     report = ingest([tmp_path / "b"], tmp_path / "var")
     assert report.added == 0 and "limit" in report.failed[0]["error"]
+
+
+# --- a fragment is no policy; an extension that disagrees with the content is said
+
+
+def notice(number: int) -> str:
+    return GOOD.replace("7号", f"{number}号").replace("房租减免", f"第{number}批房租减免")
+
+
+def test_a_fragment_without_a_title_is_refused_and_a_short_titled_document_kept(tmp_path):
+    folder = tmp_path / "docs"
+    write_policy(folder, "stub.txt", "减免三个月房租。")
+    write_policy(folder, "note.md", "测试\n123")
+    write_policy(folder, "page.html", "<html><body><p>正在加载，请稍候……</p></body></html>")
+    write_policy(folder, "titled.txt", "关于减免房租的通知\n减免三个月房租。")
+    write_policy(folder, "given-title.txt", "减免三个月房租。")
+    (folder / "given-title.txt.meta.json").write_text(json.dumps({"title": "峄城区减免房租的通知"}, ensure_ascii=False),
+                                                      encoding="utf-8")
+    write_policy(folder, "untitled-but-whole.txt", "为支持小微企业和个体工商户渡过难关，对承租国有房产的企业减免三个月房租，"
+                                                   "由街道办事处统一受理申请，财政局按季度拨付补贴资金。")
+    report = ingest([folder], tmp_path / "var")
+    reasons = {f["path"].rsplit("/", 1)[-1]: f["error"] for f in report.failed}
+    assert sorted(reasons) == ["note.md", "page.html", "stub.txt"]
+    for reason in reasons.values():
+        assert "too short to be a policy" in reason and "no title" in reason and ".meta.json" in reason
+    assert "8 characters" in reasons["stub.txt"]
+    assert report.added == 3
+    with open_service(tmp_path / "var") as service:
+        titles = {p.title for p in service.list_policies()}
+    assert {"关于减免房租的通知", "峄城区减免房租的通知"} <= titles
+
+
+def docx_of(text: str) -> bytes:
+    document = docx.Document()
+    for line in text.split("\n"):
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_extension_that_disagrees_with_the_content_is_a_warning_naming_both(tmp_path):
+    folder = tmp_path / "docs"
+    write_policy(folder, "plain.docx", notice(11))
+    write_policy(folder, "page.pdf", "<html><body>" + "".join(f"<p>{line}</p>" for line in notice(12).split("\n"))
+                 + "</body></html>")
+    (folder / "word.txt").write_bytes(docx_of(notice(13)))
+    write_policy(folder, "markdown.txt", "# " + notice(14))   # Markdown read as text is no surprise
+    write_policy(folder, "agrees.txt", notice(15))
+    write_policy(folder, "no-extension", notice(16))
+    report = ingest([folder], tmp_path / "var")
+    assert not report.failed and report.added == 6
+    warnings = {}
+    for w in report.warnings:
+        warnings.setdefault(w["path"].rsplit("/", 1)[-1], []).append(w["warning"])
+    assert warnings == {
+        "plain.docx": ["the extension .docx says Word (.docx), but the content is plain text: read as plain text"],
+        "page.pdf": ["the extension .pdf says PDF, but the content is HTML: read as HTML"],
+        "word.txt": ["the extension .txt says plain text, but the content is Word (.docx): read as Word (.docx)"],
+    }

@@ -251,6 +251,21 @@ def test_files_with_hostile_parts_or_wrong_names_are_read(hostile_batch, name):
         assert service.search(f'"{READ[name][1]}"').total == 1
 
 
+@pytest.mark.parametrize("name, promised, found", [
+    ("really-a-pdf.docx", "Word (.docx)", "PDF"), ("really-a-docx.pdf", "PDF", "Word (.docx)")])
+def test_a_wrong_extension_is_named_beside_the_format_read(hostile_batch, name, promised, found):
+    report, _, _ = hostile_batch
+    warnings = [w["warning"] for w in report.warnings if file_name(w) == name]
+    assert warnings == [f"the extension .{name.rsplit('.', 1)[1]} says {promised}, but the content is {found}: "
+                        f"read as {found}"]
+
+
+def test_files_whose_extension_agrees_carry_no_such_warning(hostile_batch):
+    report, _, _ = hostile_batch
+    named = {file_name(w) for w in report.warnings if w["warning"].startswith("the extension")}
+    assert sorted(named) == ["really-a-docx.pdf", "really-a-pdf.docx"]
+
+
 def test_good_and_earlier_files_are_searchable(hostile_batch):
     report, _, data_dir = hostile_batch
     assert report.added == 1 + len(READ) + 1  # good.txt, each READ file, the jsonl's second good record

@@ -114,8 +114,9 @@ def test_changed_identity_leaves_an_alias(tmp_path, data_dir):
 
 def test_bulk_tsv_and_jsonl(tmp_path, data_dir):
     folder = tmp_path / "bulk"
-    write_policy(folder, "rows.tsv", "docid\ttext\nabc123\t关于稳岗返还的通知（示例） 正文内容。\nbad\t\n")
-    write_policy(folder, "rows.jsonl", json.dumps({"id": "j-1", "text": "以工代训补贴（示例）", "level": "county",
+    write_policy(folder, "rows.tsv", "docid\ttext\nabc123\t关于稳岗返还的通知（示例） 各区县： 正文内容。\nbad\t\n")
+    write_policy(folder, "rows.jsonl", json.dumps({"id": "j-1", "title": "关于以工代训补贴的通知（示例）",
+                                                    "text": "以工代训补贴（示例）", "level": "county",
                                                     "region": "峄城区", "doc_number": "峄政发[2020]2号"},
                                                    ensure_ascii=False) + "\n{oops\n")
     report = ingest([folder], data_dir)
@@ -126,6 +127,18 @@ def test_bulk_tsv_and_jsonl(tmp_path, data_dir):
         assert policy.doc_number == "峄政发〔2020〕2号" and policy.level == "county"
         assert service.get("abc123").policy.text.startswith("关于稳岗返还")
 
+
+
+def test_a_record_too_short_to_be_a_policy_fails_alone(tmp_path, data_dir):
+    rows = [{"id": "titled", "title": "关于稳岗返还的通知（示例）", "text": "返还失业保险费。"},
+            {"id": "stub", "text": "测试一下"},
+            {"id": "whole", "text": "为支持企业稳定岗位，对不裁员或少裁员的参保企业返还上年度实际缴纳失业保险费的百分之五十，"
+                                    "由人力资源社会保障部门审核后直接拨付到企业账户。"}]
+    write_policy(tmp_path / "bulk", "rows.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    report = ingest([tmp_path / "bulk"], data_dir)
+    assert report.added == 2
+    assert [(f["path"].rsplit("/", 1)[-1], "too short to be a policy" in f["error"]) for f in report.failed] == [
+        ("rows.jsonl:2", True)]
 
 
 def test_bulk_rows_saved_from_sites_get_their_documents_own_titles(tmp_path, data_dir):
