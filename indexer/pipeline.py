@@ -33,7 +33,8 @@ from .workers import ReaderPool, default_jobs, failure_message
 
 #: Bump when parsing or extraction changes, so every file is read again.
 #: 2: titles no longer taken from site furniture (indexer/furniture.py).
-#: 3: traditional text read folded (文号, issuers), joint announcements whole, 中心支行 an organ.
+#: 3: traditional text read folded (文号, issuers), joint announcements whole, 中心支行 an organ,
+#:    a text without a title under 50 characters refused.
 PIPELINE_VERSION = "3"
 
 
