@@ -172,6 +172,10 @@ def build_policy(raw: RawDocument, overrides: dict, source: SourceFile) -> tuple
     for key in TAG_FIELDS:
         if key in given:
             tags[key] = given[key]
+    if tags["type"] == "interpretation" and not given.get("doc_number"):
+        # the 文号 an interpretation names is its policy's, not its own: taken as its own, it
+        # would give the interpretation the policy's id and replace the policy
+        fields["doc_number"] = None
     provenance = {}
     for key in _METADATA_FIELDS:
         if fields.get(key):

@@ -173,3 +173,18 @@ def test_the_links_in_json_and_on_the_pages(tmp_path, app_for):
     assert "政策解读" in page and f'href="/p/{interpretation.id}"' in page
     page = client.get(f"/p/{interpretation.id}").get_data(as_text=True)
     assert "解读的政策" in page and f'href="/p/{policy.id}"' in page
+
+
+def test_an_interpretation_naming_its_policys_doc_number_does_not_take_its_place(tmp_path):
+    folder = tmp_path / "docs"
+    write_policy(folder, "policy.txt", POLICY)
+    write_policy(folder, "interpretation.txt", "关于京政办发〔2020〕7号文件的政策解读\n近日，北京市人民政府办公厅印发了"
+                                               "《支持中小微企业渡过难关若干措施》，现解读如下。一、出台背景……")
+    data_dir = tmp_path / "var"
+    assert not ingest([folder], data_dir).failed
+    with open_service(data_dir) as service:
+        policy = service.search("京政办发〔2020〕7号")
+        assert policy.doc_number_match and [h.type for h in policy.hits] == ["policy"]
+        interpretation = service.search("", limit=5, type="interpretation").hits
+        assert len(interpretation) == 1 and interpretation[0].doc_number is None
+        assert [x["id"] for x in service.get(interpretation[0].id, links=True).interprets] == [policy.hits[0].id]
