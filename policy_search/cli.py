@@ -127,6 +127,9 @@ def main(ctx, data_dir, backend, opensearch_url):
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--dry-run", is_flag=True, help="Read and report, write nothing.")
+@click.option("--prune", is_flag=True,
+              help="Also remove the policies of files catalogued under the folders given that no longer "
+                   "exist (with --dry-run: list them, remove nothing).")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Wait for another running ingest to finish, or exit at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print the batch report as JSON.")
@@ -136,10 +139,12 @@ def main(ctx, data_dir, backend, opensearch_url):
               help="Worker processes reading and segmenting files (default: one per CPU core; "
                    "small batches are read in-process).")
 @click.pass_obj
-def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
+def ingest(obj, paths, dry_run, prune, wait, as_json, replace_ids, jobs):
     """Ingest policy files and folders (PDF, DOCX, HTML, TXT, MD, TSV, JSONL).
 
     Unchanged files are skipped; changed ones update their policies in place.
+    With --prune, policies whose files under the folders given are gone are removed
+    (links answer 410; a file that comes back brings its policies back).
     Exit code 0 when every file was read, 1 when some failed (the rest are in).
     """
     from indexer.pipeline import ingest as run_ingest
@@ -151,9 +156,12 @@ def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
             with click.progressbar(steps, length=total, label="Ingesting", file=sys.stderr,
                                    item_show_func=lambda s: s.display[-40:] if s else "") as bar:
                 yield from bar
+    if prune and not any(os.path.isdir(p) for p in paths):
+        click.echo("Note: --prune looks only inside the folders given, and no folder was given: "
+                   "nothing is pruned.", err=True)
     report = run_ingest(list(paths), obj["data_dir"], dry_run=dry_run, progress=progress,
                         wait=wait, on_wait=wait_message_to(sys.stderr), replace_ids=replace_ids,
-                        jobs=jobs)
+                        jobs=jobs, prune=prune)
     if as_json:
         _emit_json(report.to_dict())
     else:
@@ -167,7 +175,7 @@ def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
             click.echo(f"Indexed {report.recovered} policies again from the catalog "
                        "(left pending by an interrupted run, or an index of an older format).")
         click.echo(report.summary())
-        for line in report.named_lines():
+        for line in report.named_lines() + report.pruned_lines():
             click.echo(line)
     sys.exit(report.exit_code)
 

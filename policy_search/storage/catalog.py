@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS history (
     at REAL NOT NULL,
     path TEXT,
     policy_id TEXT,
-    action TEXT NOT NULL,          -- added | updated | removed | renamed | ingested | imported | failed
+    action TEXT NOT NULL,          -- added | updated | removed | renamed | ingested | pruned | imported | failed
     detail TEXT                    -- added, updated, removed, renamed: JSON {title, replaced_by}
 );
 CREATE TABLE IF NOT EXISTS saved_searches (
@@ -232,6 +232,14 @@ class Catalog:
             "INSERT OR REPLACE INTO sources(path, sha256, size, mtime, policy_ids, ingested_at, root)"
             " VALUES (?,?,?,?,?,?,?)",
             (path, sha256, size, mtime, json.dumps(policy_ids), time.time(), root))
+
+    def source_policy_ids(self) -> dict[str, list[str]]:
+        """Every source file's path and the ids of the policies it gave."""
+        return {row[0]: json.loads(row[1]) for row in self.conn.execute("SELECT path, policy_ids FROM sources")}
+
+    def delete_source(self, path: str) -> None:
+        """Forget a source file (its policies stay as they are)."""
+        self.conn.execute("DELETE FROM sources WHERE path=?", (path,))
 
     def set_source_root(self, path: str, root: str) -> None:
         """Record the folder an unchanged source file was found in (older catalogs lack it)."""

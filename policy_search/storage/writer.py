@@ -192,6 +192,15 @@ class PolicyWriter:
         self.catalog.put_source(key, fingerprint, size, mtime, policy_ids, root)
         self.catalog.log(batch_id, "ingested", key, None, f"{len(policy_ids)} policies")
 
+    def source_policy_ids(self) -> dict[str, list[str]]:
+        """Every source file the catalog knows and the ids of the policies it gave."""
+        return self.catalog.source_policy_ids()
+
+    def forget_source(self, key: str) -> None:
+        """Forget a source file that is gone (``ingest --prune``); remove its policies first."""
+        self.catalog.delete_source(key)
+        self.catalog.log(self.batch_id, "pruned", key, None, "the file is gone")
+
     def note_source_root(self, key: str, root: str) -> None:
         """Record the folder of an unchanged source file (catalogs before the root was kept)."""
         self.catalog.set_source_root(key, root)
