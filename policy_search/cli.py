@@ -112,15 +112,21 @@ def filter_options(*names: str, without: tuple[str, ...] = ()):
 @click.option("--opensearch-url", default=None, metavar="URLS",
               help="OpenSearch node URLs, comma-separated, for --backend opensearch "
                    "[env POLICY_SEARCH_OPENSEARCH_URL].")
+@click.option("--rules-dir", type=click.Path(file_okay=False), default=None,
+              help="A folder of edited rule files (topics.json, synonyms.txt ...) read instead of the "
+                   "shipped ones; files it lacks come from the package [env POLICY_SEARCH_RULES_DIR].")
 @click.version_option(package_name="policy-search")
 @click.pass_context
-def main(ctx, data_dir, backend, opensearch_url):
+def main(ctx, data_dir, backend, opensearch_url, rules_dir):
     """Search Chinese government policy documents: ingest files, then search them."""
+    from policy_search.rules import rules_dir as checked_rules_dir
+
     # as settings in the environment, so that every process of the command (ingest workers,
-    # the web server's processes) opens the same backend
-    for name, value in (("backend", backend), ("opensearch_url", opensearch_url)):
+    # the web server's processes) opens the same backend and reads the same rules
+    for name, value in (("backend", backend), ("opensearch_url", opensearch_url), ("rules_dir", rules_dir)):
         if value:
             os.environ[setting_env(name)] = value
+    checked_rules_dir()  # a rules folder that is not one fails here, with a hint
     ctx.obj = {"data_dir": resolve_data_dir(data_dir)}
 
 
@@ -598,6 +604,8 @@ def serve(obj, host, port, workers, processes, warm, base_url, allowed_hosts):
                       "ALLOWED_HOSTS": allowed_hosts})
     with open_service(obj["data_dir"]) as checked:  # no index fails here, with a hint
         count = checked.stats()["indexed"]
+    from policy_search.vocabulary import industry_names, topic_names
+    topic_names(), industry_names()  # and rule files that cannot be read
 
     def ready():
         """Open the index in this process before it answers (after the fork, if any), and read

@@ -92,9 +92,11 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def serving(data_dir: Path, threads: int = 8, ready_path: str = "/", extra: tuple[str, ...] = ()):
-    """Start the server (``extra``: more ``serve`` options), wait until ``ready_path`` answers
-    200, stop it afterwards."""
+def serving(data_dir: Path, threads: int = 8, ready_path: str = "/", extra: tuple[str, ...] = (),
+            env: dict[str, str] | None = None):
+    """Start the server (``extra``: more ``serve`` options; ``env``: more environment variables),
+    wait until ``ready_path`` answers 200, stop it afterwards."""
+    import os
     import subprocess
     import sys
     import time
@@ -104,7 +106,7 @@ def serving(data_dir: Path, threads: int = 8, ready_path: str = "/", extra: tupl
     process = subprocess.Popen(
         [sys.executable, "-m", "policy_search.cli", "--data-dir", str(data_dir), "serve",
          "--host", "127.0.0.1", "--port", str(port), "--workers", str(threads), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
     server = RunningServer(process, port)
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
