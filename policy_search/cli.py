@@ -342,35 +342,70 @@ def remove(obj, policy_id, replaced_by):
 
 @main.command()
 @click.argument("policy_ids", nargs=-1)
-@click.option("--all", "retag_all", is_flag=True, help="Retag every policy.")
+@click.option("--all", "retag_all", is_flag=True, help="Retag every policy in search.")
+@click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON: each policy's tags, from and to.")
 @click.pass_obj
-def retag(obj, policy_ids, retag_all):
+def retag(obj, policy_ids, retag_all, as_json):
     """Recompute inferred tags after the rule files changed (given tags are kept).
 
-    Works from the catalog: no file is parsed again.
+    Works from the catalog: no file is parsed again. Lists the policies whose tags changed
+    (by name when they are few; all of them with --json). A removed policy is left as it is.
     """
-    from indexer.classify import retag as retag_policy
+    from indexer.classify import retag as retag_policy, tag_changes
+    from indexer.report import NAMED_AT_MOST
     from policy_search.storage.writer import PolicyWriter, wait_message_to
 
     if not policy_ids and not retag_all:
         raise click.UsageError("name policy ids, or use --all")
-    changed = 0
+    changes, skipped = [], []
     with PolicyWriter(obj["data_dir"], on_wait=wait_message_to(sys.stderr)) as writer:
         if retag_all:
             targets = list(writer.catalog.iter_policies())
         else:
-            targets = [_existing(writer.catalog, policy_id) for policy_id in policy_ids]
+            targets = []
+            for policy_id in dict.fromkeys(policy_ids):
+                policy = _existing(writer.catalog, policy_id)
+                if writer.catalog.policy_status(policy.id)["status"] != "active":
+                    skipped.append({"id": policy.id, "reason": "removed: its tags are computed again if it comes back"})
+                else:
+                    targets.append(policy)
+            targets = list({policy.id: policy for policy in targets}.values())  # an id and its alias: once
         writer.start_batch("retag")
         with writer.transaction():
             for policy in targets:
-                changed += writer.put(retag_policy(policy)) != "unchanged"
+                retagged = retag_policy(policy)
+                if writer.put(retagged) != "unchanged":
+                    changes.append({"id": policy.id, "title": policy.title, "tags": tag_changes(policy, retagged)})
         writer.commit()
-        writer.finish_batch({"updated": changed, "unchanged": len(targets) - changed})
-    click.echo(f"Retagged {len(targets)} policies: {changed} changed.")
+        writer.finish_batch({"updated": len(changes), "unchanged": len(targets) - len(changes)})
+    if as_json:
+        _emit_json({"retagged": len(targets), "changed": len(changes), "unchanged": len(targets) - len(changes),
+                    "skipped": skipped, "changes": changes})
+        return
+    for item in skipped:
+        click.echo(f"skipped {item['id']}: {item['reason']}", err=True)
+    click.echo(f"Retagged {len(targets)} policies: {len(changes)} changed.")
+    if len(changes) <= NAMED_AT_MOST:
+        for change in changes:
+            click.echo(f"~ {change['id']}  {change['title']}")
+            for name, values in change["tags"].items():
+                click.echo(f"    {name}: {_tag_value(values['from'])} → {_tag_value(values['to'])}")
+            if not change["tags"]:
+                click.echo("    (only where its tags came from)")
+
+
+def _tag_value(value) -> str:
+    """A tag's value for people: a list joined, a region by its path, nothing as —."""
+    if isinstance(value, dict):  # a region
+        value = "/".join(value.get("path") or []) or value.get("name")
+    if isinstance(value, list):
+        value = "、".join(value)
+    return str(value) if value else "—"
 
 
 def _existing(catalog, policy_id):
-    policy = catalog.get_policy(policy_id)
+    """The policy an id (or an old id of it) names; an unknown id is an error with a hint."""
+    policy = catalog.get_policy(catalog.resolve_alias(policy_id) or policy_id)
     if policy is None:
         raise PolicyNotFoundError(f"no policy with id {policy_id!r}",
                                   hint="run 'policy-search list' to see the ids")
