@@ -295,13 +295,15 @@ def _write_file(writer, plan: _Plan, parsed: Parsed, fields: list | None, report
         report.fail(where, why)
     for warning in parsed.warnings:
         report.warn(source.display, warning)
+    done = BatchReport()  # what the file did, part of the report once its writes are in
     with writer.transaction():
-        new_ids = _put_policies(writer, source, parsed, report, seen, replace_ids, fields)
+        new_ids = _put_policies(writer, source, parsed, done, seen, replace_ids, fields)
         if known:
-            _retire_vanished(writer, known["policy_ids"], new_ids, report, source.display, parsed.policies)
+            _retire_vanished(writer, known["policy_ids"], new_ids, done, source.display, parsed.policies)
         stat = source.path.stat()
         writer.record_source(source.key, plan.source_print, stat.st_size, stat.st_mtime, new_ids, batch_id,
                              root=str(source.root))
+    report.merge(done)
 
 
 def _finish(writer, plan: _Plan, report: BatchReport, seen: dict[str, str], batch_id, replace_ids: bool,

@@ -38,6 +38,16 @@ class BatchReport:
         if policy_id is not None and action in self.changed:
             self.changed[action][policy_id] = title
 
+    def merge(self, other: "BatchReport") -> None:
+        """Add what another report counted, named and warned of (one file's part of a batch)."""
+        for action in ("added", "updated", "unchanged", "removed"):
+            setattr(self, action, getattr(self, action) + getattr(other, action))
+        for action in LISTED_ACTIONS:
+            self.changed[action].update(other.changed[action])
+        self.failed += other.failed
+        self.warnings += other.warnings
+        self.pruned += other.pruned
+
     def ids(self, action: str) -> list[str]:
         """The ids of the policies an action touched, in order."""
         return list(self.changed[action])
