@@ -213,9 +213,11 @@ class PolicyWriter:
         """A catalog transaction around the changes of one source file.
 
         The index changes made inside wait until its catalog writes have committed, then go to
-        the index writer: when the block fails (a file gone from under a batch, a record the
-        index refuses), the catalog rolls back and the index is left as it was, so the next
-        writer has nothing to recover (a block inside another is part of it).
+        the index writer: when the block fails (a file gone from under a batch, a policy too
+        long to index), the catalog rolls back and the index is left as it was, so the next
+        writer has nothing to recover. Should the index writer refuse a change once the catalog
+        has it, its row stays pending and the next writer's recovery takes it up, as after a
+        crash. A block inside another is part of it.
         """
         if self._staged is not None:
             yield
