@@ -212,3 +212,22 @@ def test_a_failed_file_write_leaves_the_index_as_it_was(tmp_path, data_dir):
         assert [p.id for p in service.list_policies()] == [old.id]
         assert service.search("只写了一半").total == 0 and service.search("改了标题").total == 0
         assert service.search("复工复产").hits[0].title == old.title
+
+
+def test_an_id_changed_and_changed_back_is_no_alias_of_itself(tmp_path, data_dir):
+    path = write_policy(tmp_path / "b", "a.txt", NOTICE)
+    ingest([tmp_path / "b"], data_dir)
+    (first,) = ids_by_title(data_dir).values()
+    path.write_text(NOTICE.replace("枣政发〔2020〕3号", "枣政发〔2020〕4号"), encoding="utf-8")
+    ingest([tmp_path / "b"], data_dir)
+    (interim,) = ids_by_title(data_dir).values()
+    path.write_text(NOTICE, encoding="utf-8")  # corrected back
+    report = ingest([tmp_path / "b"], data_dir)
+    assert report.ids("updated") == [first]
+    catalog = Catalog(DataPaths(data_dir).catalog_file)
+    try:
+        assert catalog.aliases() == {interim: first}
+    finally:
+        catalog.close()
+    with open_service(data_dir) as service:
+        assert service.get(interim).policy.id == first and not service.get(first).removed

@@ -249,11 +249,14 @@ class Catalog:
     # --- aliases and history --------------------------------------------------
 
     def add_alias(self, old_id: str, new_id: str) -> None:
-        """Make an old id point at the policy's current id."""
+        """Make an old id point at the policy's current id (and the ids that pointed at the old
+        one with it). The current id itself stops being an alias: a policy whose id went back to
+        an earlier one (a 文号 corrected, then corrected back) answers under it again."""
         if old_id != new_id:
             self.conn.execute("INSERT OR REPLACE INTO aliases(old_id, new_id, created_at) VALUES (?,?,?)",
                               (old_id, new_id, time.time()))
             self.conn.execute("UPDATE aliases SET new_id=? WHERE new_id=?", (new_id, old_id))
+            self.conn.execute("DELETE FROM aliases WHERE old_id=?", (new_id,))
 
     def resolve_alias(self, policy_id: str) -> str | None:
         """The current id an old id points at, if any."""
