@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -132,8 +133,6 @@ def cli(data_dir, env, *args) -> subprocess.CompletedProcess:
 
 
 def test_a_running_server_follows_edited_rules_and_catalog_changes(corpus_copy, tmp_path):
-    import os
-
     folder = tmp_path / "rules"
     folder.mkdir()
     shutil.copy(rules.PACKAGED_DIR / "topics.json", folder / "topics.json")
