@@ -45,3 +45,18 @@ def retag(policy: Policy) -> Policy:
     for key in changes:
         provenance[key] = "inferred"
     return replace(policy, provenance=provenance, **changes)
+
+
+def tag_changes(before: Policy, after: Policy) -> dict[str, dict]:
+    """The tags that differ between two states of a policy: ``{field: {"from": old, "to": new}}``,
+    in :data:`TAG_FIELDS` order, values as ``show --json`` gives them (a region as its dict).
+
+    >>> from policy_search.models import Region
+    >>> a = Policy(id="x", title="t", text="", topics=["稳岗就业"], level="county")
+    >>> b = Policy(id="x", title="t", text="", topics=["稳岗就业", "社会保险"], level="county")
+    >>> tag_changes(a, b)
+    {'topics': {'from': ['稳岗就业'], 'to': ['稳岗就业', '社会保险']}}
+    """
+    old, new = before.to_dict(with_text=False), after.to_dict(with_text=False)
+    return {name: {"from": old.get(name), "to": new.get(name)} for name in TAG_FIELDS
+            if old.get(name) != new.get(name)}

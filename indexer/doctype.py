@@ -10,8 +10,8 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from importlib import resources
 
+from policy_search.rules import rule_text
 from policy_search.models import DOC_TYPES
 from policy_search.text.docnumber import find_doc_numbers
 from policy_search.text.fold import fold
@@ -37,7 +37,7 @@ class TypeRules:
 @functools.lru_cache(maxsize=1)
 def type_rules() -> TypeRules:
     """The type rules as shipped in the package data."""
-    raw = json.loads(resources.files("policy_search.data").joinpath("doc_types.json").read_text("utf-8"))
+    raw = json.loads(rule_text("doc_types.json"))
 
     def phrases(key: str) -> tuple[str, ...]:
         return tuple(fold(p) for p in raw[key])

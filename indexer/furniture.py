@@ -21,8 +21,8 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from importlib import resources
 
+from policy_search.rules import rule_text
 from policy_search.errors import ConfigurationError
 from policy_search.text.fold import fold
 
@@ -95,7 +95,7 @@ def rules_from(data: dict) -> FurnitureRules:
 @functools.lru_cache(maxsize=1)
 def rules() -> FurnitureRules:
     """The rules of ``policy_search/data/title_furniture.json``."""
-    return parse_rules(resources.files("policy_search.data").joinpath(RULES_FILE).read_text(encoding="utf-8"))
+    return parse_rules(rule_text(RULES_FILE))
 
 
 def parse_rules(raw: str) -> FurnitureRules:

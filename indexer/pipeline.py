@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Callable, Iterator
 from policy_search.storage.catalog import Catalog
 from policy_search.errors import DocumentError, FileTooLargeError
 from policy_search.models import Policy, SourceFile
+from policy_search.originals import is_inside
 from policy_search.settings import DataPaths
 from policy_search.storage.writer import PolicyWriter
 
@@ -123,6 +125,7 @@ class _DryRunWriter:
         paths = DataPaths(data_dir)
         self.catalog = Catalog(paths.catalog_file) if paths.catalog_file.exists() else None
         self.recovered = 0
+        self._recorded: dict[str, list[str]] = {}  # what record_source would write
 
     def __enter__(self):
         return self
@@ -147,7 +150,14 @@ class _DryRunWriter:
     def alias(self, old_id, new_id):
         pass
 
-    def record_source(self, *args, **kwargs):
+    def record_source(self, key, fingerprint, size, mtime, policy_ids, *args, **kwargs):
+        self._recorded[key] = list(policy_ids)
+
+    def source_policy_ids(self):
+        known = self.catalog.source_policy_ids() if self.catalog else {}
+        return {**known, **self._recorded}
+
+    def forget_source(self, key):
         pass
 
     def note_source_root(self, key, root):
@@ -292,13 +302,15 @@ def _write_file(writer, plan: _Plan, parsed: Parsed, fields: list | None, report
         report.fail(where, why)
     for warning in parsed.warnings:
         report.warn(source.display, warning)
+    done = BatchReport()  # what the file did, part of the report once its writes are in
     with writer.transaction():
-        new_ids = _put_policies(writer, source, parsed, report, seen, replace_ids, fields)
+        new_ids = _put_policies(writer, source, parsed, done, seen, replace_ids, fields)
         if known:
-            _retire_vanished(writer, known["policy_ids"], new_ids, report, source.display, parsed.policies)
+            _retire_vanished(writer, known["policy_ids"], new_ids, done, source.display, parsed.policies)
         stat = source.path.stat()
         writer.record_source(source.key, plan.source_print, stat.st_size, stat.st_mtime, new_ids, batch_id,
                              root=str(source.root))
+    report.merge(done)
 
 
 def _finish(writer, plan: _Plan, report: BatchReport, seen: dict[str, str], batch_id, replace_ids: bool,
@@ -377,16 +389,64 @@ def iter_ingest(sources: list[Source], writer, report: BatchReport, batch_id=Non
             pool.close()
 
 
+def _gone(path: str) -> bool:
+    """True when a file is certainly no longer there (a folder that cannot be read says nothing)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _prune(writer, folders: list[Path], found: set[str], report: BatchReport) -> None:
+    """Remove the policies of catalogued files under ``folders`` that no longer exist.
+
+    Only files inside the folders given are considered, and only when they are gone (not
+    when they merely failed or could not be looked at). A policy another catalogued file
+    still gives (the file moved, or a copy elsewhere) stays. The gone files are forgotten,
+    so a file that comes back is read as new and its policies return under their ids.
+    """
+    if not folders:
+        return
+    sources = writer.source_policy_ids()
+    gone = [key for key in sorted(sources) if key not in found
+            and any(is_inside(Path(key), folder) for folder in folders) and _gone(key)]
+    if not gone:
+        return
+    gone_set = set(gone)
+    claimed = {pid for key, ids in sources.items() if key not in gone_set for pid in ids}
+    catalog = writer.catalog
+    with writer.transaction():
+        for key in gone:
+            for policy_id in sources[key]:
+                if policy_id in claimed or policy_id in report.changed["removed"]:
+                    continue
+                status = catalog.policy_status(policy_id) if catalog is not None else None
+                if status is None or status["status"] != "active":
+                    continue
+                policy = catalog.get_policy(policy_id)
+                title = policy.title if policy is not None else ""
+                writer.remove(policy_id)
+                report.count("removed", policy_id, title)
+                report.prune(policy_id, title, key)
+            writer.forget_source(key)
+
+
 def ingest(paths: list[str | Path], data_dir: Path, *, dry_run: bool = False,
            progress: Callable[[Iterator[Source], int], Iterator[Source]] | None = None,
            wait: bool = True, on_wait: Callable[[str], None] | None = None,
-           replace_ids: bool = False, jobs: int | None = None) -> BatchReport:
+           replace_ids: bool = False, jobs: int | None = None, prune: bool = False) -> BatchReport:
     """Ingest files and folders into the data directory; returns the batch report.
 
     ``replace_ids`` lets a given id replace a policy that another, still existing file gave.
     ``jobs`` worker processes read the files (default: one per core; 1 reads them here).
+    ``prune``: after the files are written, the policies of catalogued files under the folders
+    given that no longer exist are removed (see :func:`_prune`); a dry run lists them.
     """
     found = discover(paths, exclude=[data_dir])
+    folders = [Path(p).expanduser().resolve() for p in paths if Path(p).expanduser().is_dir()] if prune else []
     sources = found.sources
     report = BatchReport(files=len(sources), dry_run=dry_run)
     for path, why in found.skipped:
@@ -401,6 +461,7 @@ def ingest(paths: list[str | Path], data_dir: Path, *, dry_run: bool = False,
         steps = iter_ingest(sources, writer, report, batch_id, replace_ids, jobs=1 if dry_run else jobs)
         for _ in (progress(steps, len(sources)) if progress else steps):
             pass
+        _prune(writer, folders, {source.key for source in sources}, report)
         writer.commit()
         if batch_id is not None:
             writer.finish_batch(report.to_dict())

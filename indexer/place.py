@@ -65,8 +65,8 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field, replace
-from importlib import resources
 
+from policy_search.rules import rule_text
 from policy_search.text import divisions
 from policy_search.text.divisions import Division
 from policy_search.text.fold import fold
@@ -122,7 +122,7 @@ _LOCAL_START = ("省", "市", "县", "区", "州", "盟", "旗", "乡", "镇", "
 @functools.lru_cache(maxsize=1)
 def rules() -> dict:
     """The staff-editable rules of ``policy_search/data/doc_number_prefixes.json``."""
-    raw = resources.files("policy_search.data").joinpath("doc_number_prefixes.json").read_text(encoding="utf-8")
+    raw = rule_text("doc_number_prefixes.json")
     data = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}
     for key in ("central_issuers", "vertical_organs", "party_prefixes", "central_doc_prefixes"):
         data[key] = tuple(sorted(data[key], key=len, reverse=True))

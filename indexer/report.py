@@ -28,6 +28,9 @@ class BatchReport:
     recovered: int = 0
     #: {action: {id: title}} for the actions of LISTED_ACTIONS, in the order they happened
     changed: dict[str, dict[str, str]] = field(default_factory=lambda: {a: {} for a in LISTED_ACTIONS})
+    #: Policies removed by ``--prune`` because their file is gone: ``{"id", "title", "path"}``
+    #: (also counted and listed as removed).
+    pruned: list[dict] = field(default_factory=list)
 
     def count(self, action: str, policy_id: str | None = None, title: str = "") -> None:
         """Add one policy to the counter of its action (and, for a listed action, its id)."""
@@ -35,9 +38,23 @@ class BatchReport:
         if policy_id is not None and action in self.changed:
             self.changed[action][policy_id] = title
 
+    def merge(self, other: "BatchReport") -> None:
+        """Add what another report counted, named and warned of (one file's part of a batch)."""
+        for action in ("added", "updated", "unchanged", "removed"):
+            setattr(self, action, getattr(self, action) + getattr(other, action))
+        for action in LISTED_ACTIONS:
+            self.changed[action].update(other.changed[action])
+        self.failed += other.failed
+        self.warnings += other.warnings
+        self.pruned += other.pruned
+
     def ids(self, action: str) -> list[str]:
         """The ids of the policies an action touched, in order."""
         return list(self.changed[action])
+
+    def prune(self, policy_id: str, title: str, path: str) -> None:
+        """A policy removed because its source file is gone."""
+        self.pruned.append({"id": policy_id, "title": title, "path": printable_path(path)})
 
     def fail(self, path: str, reason: str) -> None:
         """A file or record that could not be ingested, with why."""
@@ -62,7 +79,8 @@ class BatchReport:
                 "removed": self.removed, "failed": self.failed, "warnings": self.warnings,
                 "skipped": self.skipped,
                 "files": self.files, "dry_run": self.dry_run, "recovered": self.recovered,
-                **{f"{action}_ids": self.ids(action) for action in LISTED_ACTIONS}}
+                **{f"{action}_ids": self.ids(action) for action in LISTED_ACTIONS},
+                "pruned": self.pruned}
 
     def summary(self) -> str:
         """One line for people."""
@@ -80,9 +98,22 @@ class BatchReport:
         """For people: the policies of each action, one a line (``+ id  title``), when an action
         has at most :data:`NAMED_AT_MOST` of them; else nothing for it (the count says enough)."""
         marks = {"added": "+", "updated": "~", "removed": "-"}
+        pruned = {item["id"] for item in self.pruned}
         lines = []
         for action in LISTED_ACTIONS:
-            named = self.changed[action]
+            named = {pid: title for pid, title in self.changed[action].items() if pid not in pruned}
             if 0 < len(named) <= NAMED_AT_MOST:
                 lines += [f"{marks[action]} {pid}  {printable_path(title)}" for pid, title in named.items()]
+        return lines
+
+    def pruned_lines(self) -> list[str]:
+        """For people: every policy pruned (or, in a dry run, that would be), however many, with
+        the file that is gone: a removal staff asked for is listed in full."""
+        if not self.pruned:
+            return []
+        verb = "would be removed" if self.dry_run else "removed"
+        lines = [f"{len(self.pruned)} {'policy' if len(self.pruned) == 1 else 'policies'} {verb}: "
+                 "their files are gone"]
+        for item in self.pruned:
+            lines.append(f"- {item['id']}  {printable_path(item['title'])}  ({item['path']})")
         return lines

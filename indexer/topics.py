@@ -31,8 +31,8 @@ import json
 import math
 import operator
 from dataclasses import dataclass, field
-from importlib import resources
 
+from policy_search.rules import rule_text
 from policy_search.text.fold import fold
 
 _BLANK = "\u3000"  # text is folded before matching, so no keyword contains it
@@ -62,8 +62,8 @@ class RuleSet:
 
 
 def _read_data(name: str) -> dict:
-    """A JSON file of the policy_search.data package."""
-    return json.loads(resources.files("policy_search.data").joinpath(name).read_text(encoding="utf-8"))
+    """A JSON rule file (the rules folder's copy, else the package's: see :mod:`policy_search.rules`)."""
+    return json.loads(rule_text(name))
 
 
 def _label_rule(name: str, spec: dict, settings: dict) -> LabelRule:

@@ -112,21 +112,30 @@ def filter_options(*names: str, without: tuple[str, ...] = ()):
 @click.option("--opensearch-url", default=None, metavar="URLS",
               help="OpenSearch node URLs, comma-separated, for --backend opensearch "
                    "[env POLICY_SEARCH_OPENSEARCH_URL].")
+@click.option("--rules-dir", type=click.Path(file_okay=False), default=None,
+              help="A folder of edited rule files (topics.json, synonyms.txt ...) read instead of the "
+                   "shipped ones; files it lacks come from the package [env POLICY_SEARCH_RULES_DIR].")
 @click.version_option(package_name="policy-search")
 @click.pass_context
-def main(ctx, data_dir, backend, opensearch_url):
+def main(ctx, data_dir, backend, opensearch_url, rules_dir):
     """Search Chinese government policy documents: ingest files, then search them."""
+    from policy_search.rules import rules_dir as checked_rules_dir
+
     # as settings in the environment, so that every process of the command (ingest workers,
-    # the web server's processes) opens the same backend
-    for name, value in (("backend", backend), ("opensearch_url", opensearch_url)):
+    # the web server's processes) opens the same backend and reads the same rules
+    for name, value in (("backend", backend), ("opensearch_url", opensearch_url), ("rules_dir", rules_dir)):
         if value:
             os.environ[setting_env(name)] = value
+    checked_rules_dir()  # a rules folder that is not one fails here, with a hint
     ctx.obj = {"data_dir": resolve_data_dir(data_dir)}
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--dry-run", is_flag=True, help="Read and report, write nothing.")
+@click.option("--prune", is_flag=True,
+              help="Also remove the policies of files catalogued under the folders given that no longer "
+                   "exist (with --dry-run: list them, remove nothing).")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Wait for another running ingest to finish, or exit at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print the batch report as JSON.")
@@ -136,10 +145,12 @@ def main(ctx, data_dir, backend, opensearch_url):
               help="Worker processes reading and segmenting files (default: one per CPU core; "
                    "small batches are read in-process).")
 @click.pass_obj
-def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
+def ingest(obj, paths, dry_run, prune, wait, as_json, replace_ids, jobs):
     """Ingest policy files and folders (PDF, DOCX, HTML, TXT, MD, TSV, JSONL).
 
     Unchanged files are skipped; changed ones update their policies in place.
+    With --prune, policies whose files under the folders given are gone are removed
+    (links answer 410; a file that comes back brings its policies back).
     Exit code 0 when every file was read, 1 when some failed (the rest are in).
     """
     from indexer.pipeline import ingest as run_ingest
@@ -151,9 +162,12 @@ def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
             with click.progressbar(steps, length=total, label="Ingesting", file=sys.stderr,
                                    item_show_func=lambda s: s.display[-40:] if s else "") as bar:
                 yield from bar
+    if prune and not any(os.path.isdir(p) for p in paths):
+        click.echo("Note: --prune looks only inside the folders given, and no folder was given: "
+                   "nothing is pruned.", err=True)
     report = run_ingest(list(paths), obj["data_dir"], dry_run=dry_run, progress=progress,
                         wait=wait, on_wait=wait_message_to(sys.stderr), replace_ids=replace_ids,
-                        jobs=jobs)
+                        jobs=jobs, prune=prune)
     if as_json:
         _emit_json(report.to_dict())
     else:
@@ -167,7 +181,7 @@ def ingest(obj, paths, dry_run, wait, as_json, replace_ids, jobs):
             click.echo(f"Indexed {report.recovered} policies again from the catalog "
                        "(left pending by an interrupted run, or an index of an older format).")
         click.echo(report.summary())
-        for line in report.named_lines():
+        for line in report.named_lines() + report.pruned_lines():
             click.echo(line)
     sys.exit(report.exit_code)
 
@@ -338,35 +352,70 @@ def remove(obj, policy_id, replaced_by):
 
 @main.command()
 @click.argument("policy_ids", nargs=-1)
-@click.option("--all", "retag_all", is_flag=True, help="Retag every policy.")
+@click.option("--all", "retag_all", is_flag=True, help="Retag every policy in search.")
+@click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON: each policy's tags, from and to.")
 @click.pass_obj
-def retag(obj, policy_ids, retag_all):
+def retag(obj, policy_ids, retag_all, as_json):
     """Recompute inferred tags after the rule files changed (given tags are kept).
 
-    Works from the catalog: no file is parsed again.
+    Works from the catalog: no file is parsed again. Lists the policies whose tags changed
+    (by name when they are few; all of them with --json). A removed policy is left as it is.
     """
-    from indexer.classify import retag as retag_policy
+    from indexer.classify import retag as retag_policy, tag_changes
+    from indexer.report import NAMED_AT_MOST
     from policy_search.storage.writer import PolicyWriter, wait_message_to
 
     if not policy_ids and not retag_all:
         raise click.UsageError("name policy ids, or use --all")
-    changed = 0
+    changes, skipped = [], []
     with PolicyWriter(obj["data_dir"], on_wait=wait_message_to(sys.stderr)) as writer:
         if retag_all:
             targets = list(writer.catalog.iter_policies())
         else:
-            targets = [_existing(writer.catalog, policy_id) for policy_id in policy_ids]
+            targets = []
+            for policy_id in dict.fromkeys(policy_ids):
+                policy = _existing(writer.catalog, policy_id)
+                if writer.catalog.policy_status(policy.id)["status"] != "active":
+                    skipped.append({"id": policy.id, "reason": "removed: its tags are computed again if it comes back"})
+                else:
+                    targets.append(policy)
+            targets = list({policy.id: policy for policy in targets}.values())  # an id and its alias: once
         writer.start_batch("retag")
         with writer.transaction():
             for policy in targets:
-                changed += writer.put(retag_policy(policy)) != "unchanged"
+                retagged = retag_policy(policy)
+                if writer.put(retagged) != "unchanged":
+                    changes.append({"id": policy.id, "title": policy.title, "tags": tag_changes(policy, retagged)})
         writer.commit()
-        writer.finish_batch({"updated": changed, "unchanged": len(targets) - changed})
-    click.echo(f"Retagged {len(targets)} policies: {changed} changed.")
+        writer.finish_batch({"updated": len(changes), "unchanged": len(targets) - len(changes)})
+    if as_json:
+        _emit_json({"retagged": len(targets), "changed": len(changes), "unchanged": len(targets) - len(changes),
+                    "skipped": skipped, "changes": changes})
+        return
+    for item in skipped:
+        click.echo(f"skipped {item['id']}: {item['reason']}", err=True)
+    click.echo(f"Retagged {len(targets)} policies: {len(changes)} changed.")
+    if len(changes) <= NAMED_AT_MOST:
+        for change in changes:
+            click.echo(f"~ {change['id']}  {change['title']}")
+            for name, values in change["tags"].items():
+                click.echo(f"    {name}: {_tag_value(values['from'])} → {_tag_value(values['to'])}")
+            if not change["tags"]:
+                click.echo("    (only where its tags came from)")
+
+
+def _tag_value(value) -> str:
+    """A tag's value for people: a list joined, a region by its path, nothing as —."""
+    if isinstance(value, dict):  # a region
+        value = "/".join(value.get("path") or []) or value.get("name")
+    if isinstance(value, list):
+        value = "、".join(value)
+    return str(value) if value else "—"
 
 
 def _existing(catalog, policy_id):
-    policy = catalog.get_policy(policy_id)
+    """The policy an id (or an old id of it) names; an unknown id is an error with a hint."""
+    policy = catalog.get_policy(catalog.resolve_alias(policy_id) or policy_id)
     if policy is None:
         raise PolicyNotFoundError(f"no policy with id {policy_id!r}",
                                   hint="run 'policy-search list' to see the ids")
@@ -646,6 +695,8 @@ def serve(obj, host, port, workers, processes, warm, base_url, allowed_hosts):
                    "there, the home page lists its policies first.", err=True)
     with open_service(obj["data_dir"]) as checked:  # no index fails here, with a hint
         count = checked.stats()["indexed"]
+    from policy_search.vocabulary import industry_names, topic_names
+    topic_names(), industry_names()  # and rule files that cannot be read
 
     def ready():
         """Open the index in this process before it answers (after the fork, if any), and read

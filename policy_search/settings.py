@@ -24,6 +24,9 @@ SETTINGS = (
     Setting("allowed_hosts", "POLICY_SEARCH_ALLOWED_HOSTS", "",
             "Host names (or host:port) the web service answers when no base URL is set, "
             "comma-separated; default: the address it listens on and localhost."),
+    Setting("rules_dir", "POLICY_SEARCH_RULES_DIR", "",
+            "A folder of edited rule files (topics.json, synonyms.txt ...) read instead of the ones shipped "
+            "in policy_search/data/; a file it lacks comes from the package."),
     Setting("backend", "POLICY_SEARCH_BACKEND", "local",
             "Where the index lives: local (Whoosh in the data directory) or opensearch (a cluster)."),
     Setting("opensearch_url", "POLICY_SEARCH_OPENSEARCH_URL", "",

@@ -94,8 +94,8 @@ class RunningServer:
 @contextlib.contextmanager
 def serving(data_dir: Path, threads: int = 8, ready_path: str = "/", extra: tuple[str, ...] = (),
             env: dict[str, str] | None = None):
-    """Start the server (``extra``: more ``serve`` options; ``env``: settings for it), wait until
-    ``ready_path`` answers 200, stop it afterwards."""
+    """Start the server (``extra``: more ``serve`` options; ``env``: more environment variables),
+    wait until ``ready_path`` answers 200, stop it afterwards."""
     import os
     import subprocess
     import sys

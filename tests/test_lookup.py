@@ -126,6 +126,68 @@ def test_retag_recomputes_inferred_tags_and_keeps_given_ones(tmp_path):
                 assert policy.topics == before
 
 
+def _spoil(data_dir, **tags) -> dict[str, dict]:
+    """Give the first two policies with inferred topics other tags in the catalog (as rules that
+    changed since would leave them); returns each one's tags as they were."""
+    catalog = Catalog(DataPaths(data_dir).catalog_file)
+    try:
+        chosen = [p for p in catalog.iter_policies() if p.topics and p.provenance.get("topics") == "inferred"
+                  and p.provenance.get("level") == "inferred"][:2]
+        before = {}
+        for policy in chosen:
+            before[policy.id] = {name: getattr(policy, name) for name in tags}
+            for name, value in tags.items():
+                setattr(policy, name, value)
+            with catalog.transaction():
+                catalog.put_policy(policy)
+                catalog.mark_indexed([policy.id])
+        return before
+    finally:
+        catalog.close()
+
+
+def test_retag_json_lists_each_changed_policy_with_its_tags_from_and_to(corpus_copy):
+    before = _spoil(corpus_copy, topics=["（旧规则的标签）"], level="central")
+    runner = CliRunner()
+    result = runner.invoke(main, ["--data-dir", str(corpus_copy), "retag", "--all", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["changed"] == 2 and data["unchanged"] == data["retagged"] - 2 and data["skipped"] == []
+    assert {change["id"] for change in data["changes"]} == set(before)
+    for change in data["changes"]:
+        was = before[change["id"]]
+        assert change["tags"]["topics"] == {"from": ["（旧规则的标签）"], "to": was["topics"]}
+        if was["level"] != "central":
+            assert change["tags"]["level"] == {"from": "central", "to": was["level"]}
+        assert set(change["tags"]) <= {"topics", "level"}
+    again = json.loads(runner.invoke(main, ["--data-dir", str(corpus_copy), "retag", "--all", "--json"]).output)
+    assert again["changed"] == 0 and again["changes"] == []
+
+
+def test_retag_names_the_changes_for_people(corpus_copy):
+    before = _spoil(corpus_copy, topics=[])
+    result = CliRunner().invoke(main, ["--data-dir", str(corpus_copy), "retag", *before])
+    assert result.exit_code == 0, result.output
+    assert "Retagged 2 policies: 2 changed." in result.output
+    for policy_id, was in before.items():
+        assert f"~ {policy_id}  " in result.output
+        assert f"    topics: — → {'、'.join(was['topics'])}" in result.output
+
+
+def test_retag_leaves_a_removed_policy_removed(corpus_copy):
+    with open_service(corpus_copy) as service:
+        policy_id = service.list_policies()[0].id
+    runner = CliRunner()
+    assert runner.invoke(main, ["--data-dir", str(corpus_copy), "remove", policy_id]).exit_code == 0
+    result = runner.invoke(main, ["--data-dir", str(corpus_copy), "retag", policy_id, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["retagged"] == 0 and [s["id"] for s in data["skipped"]] == [policy_id]
+    with open_service(corpus_copy) as service:
+        assert service.get(policy_id).removed
+        assert policy_id not in {hit.id for hit in all_hits(service)}
+
+
 def test_match_and_search_from_the_cli(corpus_data_dir):
     runner = CliRunner()
     result = runner.invoke(main, ["--data-dir", str(corpus_data_dir), "match", "--region", "峄城区",

@@ -6,6 +6,7 @@ import pytest
 
 from indexer.pipeline import ingest
 from policy_search import open_service
+from policy_search.models import Policy
 from policy_search.storage.catalog import Catalog
 from policy_search.settings import DataPaths
 
@@ -198,3 +199,48 @@ def test_pending_rows_are_redone_on_the_next_run(tmp_path, data_dir):
     assert report.recovered == 1
     with open_service(data_dir) as service:
         assert service.search("只写进了目录的新标题").total == 1
+
+
+def test_a_failed_file_write_leaves_the_index_as_it_was(tmp_path, data_dir):
+    """Index changes of a catalog transaction that fails never reach the index: the catalog and
+    the index agree, and the next writer finds nothing to recover."""
+    from policy_search.storage.writer import PolicyWriter
+
+    write_policy(tmp_path / "b", "a.txt", NOTICE)
+    ingest([tmp_path / "b"], data_dir)
+    with open_service(data_dir) as service:
+        (old,) = service.list_policies()
+    new = Policy(id="half-written", title="只写了一半的政策（示例）", text="这份文件写到一半就失败了。")
+    changed = Policy(**{**old.__dict__, "title": "改了标题但没写成（示例）"})
+    with PolicyWriter(data_dir) as writer:
+        with pytest.raises(OSError):
+            with writer.transaction():  # as a file's write that fails half-way (its file gone, say)
+                assert writer.put(new) == "added" and writer.put(changed) == "updated"
+                writer.remove(old.id)
+                raise FileNotFoundError("the source file went away")
+        writer.commit()
+    with PolicyWriter(data_dir) as writer:
+        assert writer.recovered == 0
+    with open_service(data_dir) as service:
+        assert [p.id for p in service.list_policies()] == [old.id]
+        assert service.search("只写了一半").total == 0 and service.search("改了标题").total == 0
+        assert service.search("复工复产").hits[0].title == old.title
+
+
+def test_an_id_changed_and_changed_back_is_no_alias_of_itself(tmp_path, data_dir):
+    path = write_policy(tmp_path / "b", "a.txt", NOTICE)
+    ingest([tmp_path / "b"], data_dir)
+    (first,) = ids_by_title(data_dir).values()
+    path.write_text(NOTICE.replace("枣政发〔2020〕3号", "枣政发〔2020〕4号"), encoding="utf-8")
+    ingest([tmp_path / "b"], data_dir)
+    (interim,) = ids_by_title(data_dir).values()
+    path.write_text(NOTICE, encoding="utf-8")  # corrected back
+    report = ingest([tmp_path / "b"], data_dir)
+    assert report.ids("updated") == [first]
+    catalog = Catalog(DataPaths(data_dir).catalog_file)
+    try:
+        assert catalog.aliases() == {interim: first}
+    finally:
+        catalog.close()
+    with open_service(data_dir) as service:
+        assert service.get(interim).policy.id == first and not service.get(first).removed

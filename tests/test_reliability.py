@@ -97,6 +97,75 @@ def test_a_kill_around_the_commit_leaves_a_working_index_and_the_next_run_comple
     assert run_cli(data_dir, "links", "check").returncode == 0
 
 
+# --- recovery only after a run that did not finish ------------------------------------------------
+
+RECOVERY_MESSAGE = "again from the catalog"
+NOTICE = "峄城区财政局关于小微企业贷款贴息的通知（示例）\n峄财发〔2020〕{number}号\n对小微企业贷款给予贴息。\n2020年3月2日"
+
+
+def small_folder(folder: Path) -> Path:
+    write_policy(folder, "a.txt", NOTICE.format(number=7))
+    write_policy(folder, "b.txt", "峄城区关于稳岗返还的通知（示例）\n峄人社发〔2020〕8号\n落实稳岗返还政策。")
+    write_policy(folder, "c.txt", "峄城区关于房租减免的通知（示例）\n峄政发〔2020〕9号\n减免三个月房租。")
+    return folder
+
+
+def assert_ten_quiet_ingests(data_dir: Path, folder: Path) -> None:
+    """Ten ingests in a row, every other one as JSON: none reports a recovery."""
+    for run in range(10):
+        if run % 2:
+            result = run_cli(data_dir, "ingest", "--json", str(folder))
+            assert result.returncode == 0, result.stderr
+            assert json.loads(result.stdout)["recovered"] == 0, f"ingest {run + 1}"
+        else:
+            result = run_cli(data_dir, "ingest", str(folder))
+            assert result.returncode == 0, result.stderr
+            assert RECOVERY_MESSAGE not in result.stdout + result.stderr, f"ingest {run + 1}: {result.stdout}"
+    catalog_agrees_with_index(data_dir)
+
+
+def test_no_recovery_is_reported_after_a_removal_or_an_id_change(tmp_path):
+    data_dir, folder = tmp_path / "var", small_folder(tmp_path / "batch")
+    first = run_cli(data_dir, "ingest", "--json", str(folder))
+    assert first.returncode == 0 and json.loads(first.stdout)["added"] == 3
+    removed = json.loads(first.stdout)["added_ids"][1]
+    assert run_cli(data_dir, "remove", removed).returncode == 0
+    assert_ten_quiet_ingests(data_dir, folder)
+
+    write_policy(folder, "a.txt", NOTICE.format(number=17))  # a corrected 文号: a new id, the old one an alias
+    changed = run_cli(data_dir, "ingest", "--json", str(folder))
+    report = json.loads(changed.stdout)
+    assert report["recovered"] == 0 and len(report["added_ids"]) == 1
+    assert any("identity changed" in w["warning"] for w in report["warnings"])
+    assert_ten_quiet_ingests(data_dir, folder)
+
+
+def test_a_run_killed_before_its_commit_is_recovered_once(tmp_path):
+    data_dir, folder = tmp_path / "var", small_folder(tmp_path / "batch")
+    assert run_cli(data_dir, "ingest", str(folder)).returncode == 0
+    write_policy(folder, "a.txt", NOTICE.format(number=27))  # an id change ...
+    (folder / "b.txt").unlink()                              # ... and a file gone (pruned)
+    write_policy(folder, "d.txt", "峄城区关于以工代训的通知（示例）\n峄人社发〔2020〕10号\n以工代训补贴。")
+    env = {**os.environ, FAILPOINT_ENV: "before_index_commit"}
+    process = subprocess.Popen([*CLI, "--data-dir", str(data_dir), "ingest", "--prune", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    line = process.stderr.readline()
+    while line and not line.startswith("failpoint"):
+        line = process.stderr.readline()
+    assert line.startswith("failpoint before_index_commit"), line
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stderr.close()
+
+    # the catalog holds the batch, the index does not: the new id and d.txt's policy to add,
+    # the old id and b.txt's policy to take out
+    again = run_cli(data_dir, "ingest", str(folder))
+    assert again.returncode == 0, again.stderr
+    assert "Indexed 4 policies again from the catalog" in again.stdout
+    catalog_agrees_with_index(data_dir)
+    assert_ten_quiet_ingests(data_dir, folder)
+
+
 # --- serving while ingesting, and under load --------------------------------------------------
 
 

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS history (
     at REAL NOT NULL,
     path TEXT,
     policy_id TEXT,
-    action TEXT NOT NULL,          -- added | updated | removed | renamed | ingested | imported | failed
+    action TEXT NOT NULL,          -- added | updated | removed | renamed | ingested | pruned | imported | failed
     detail TEXT                    -- added, updated, removed, renamed: JSON {title, replaced_by}
 );
 CREATE TABLE IF NOT EXISTS saved_searches (
@@ -233,6 +233,14 @@ class Catalog:
             " VALUES (?,?,?,?,?,?,?)",
             (path, sha256, size, mtime, json.dumps(policy_ids), time.time(), root))
 
+    def source_policy_ids(self) -> dict[str, list[str]]:
+        """Every source file's path and the ids of the policies it gave."""
+        return {row[0]: json.loads(row[1]) for row in self.conn.execute("SELECT path, policy_ids FROM sources")}
+
+    def delete_source(self, path: str) -> None:
+        """Forget a source file (its policies stay as they are)."""
+        self.conn.execute("DELETE FROM sources WHERE path=?", (path,))
+
     def set_source_root(self, path: str, root: str) -> None:
         """Record the folder an unchanged source file was found in (older catalogs lack it)."""
         with self.conn:
@@ -241,11 +249,14 @@ class Catalog:
     # --- aliases and history --------------------------------------------------
 
     def add_alias(self, old_id: str, new_id: str) -> None:
-        """Make an old id point at the policy's current id."""
+        """Make an old id point at the policy's current id (and the ids that pointed at the old
+        one with it). The current id itself stops being an alias: a policy whose id went back to
+        an earlier one (a 文号 corrected, then corrected back) answers under it again."""
         if old_id != new_id:
             self.conn.execute("INSERT OR REPLACE INTO aliases(old_id, new_id, created_at) VALUES (?,?,?)",
                               (old_id, new_id, time.time()))
             self.conn.execute("UPDATE aliases SET new_id=? WHERE new_id=?", (new_id, old_id))
+            self.conn.execute("DELETE FROM aliases WHERE old_id=?", (new_id,))
 
     def resolve_alias(self, policy_id: str) -> str | None:
         """The current id an old id points at, if any."""

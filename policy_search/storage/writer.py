@@ -12,10 +12,11 @@ reason in the history, tried again only when the policy is written anew.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
@@ -48,6 +49,10 @@ class PolicyWriter:
         self._backend: SearchBackend | None = None
         self._writer: BackendWriter | None = None
         self._touched: list[str] = []
+        #: Index changes of the open :meth:`transaction`, handed to the index writer when its
+        #: catalog writes commit (None outside one): ``(policy_id, fields)`` for an upsert,
+        #: ``(policy_id, version)`` for a delete (``fields`` None).
+        self._staged: list[tuple[str, dict | None, int | None]] | None = None
         #: The batch of the history that changes are logged under (see :meth:`start_batch`).
         self.batch_id: int | None = None
         self.recovered = 0
@@ -133,8 +138,7 @@ class PolicyWriter:
         if status and status["status"] != "active":
             action = "updated"
         self.catalog.log_policy_change(self.batch_id, action, policy.id, policy.title)
-        self._index_writer().upsert(self._versioned(policy, fields))
-        self._touched.append(policy.id)
+        self._stage(policy.id, self._versioned(policy, fields))
         return action
 
     def _versioned(self, policy: Policy, fields: dict | None = None) -> dict:
@@ -158,8 +162,7 @@ class PolicyWriter:
         self.catalog.mark_removed(policy_id, replaced_by)
         self.catalog.log_policy_change(self.batch_id, "renamed" if renamed else "removed", policy_id,
                                        old.title if old is not None else "", replaced_by)
-        self._index_writer().delete(policy_id, self._version_of(policy_id))
-        self._touched.append(policy_id)
+        self._stage(policy_id, None, self._version_of(policy_id))
 
     def rename(self, old_id: str, new_id: str) -> None:
         """A policy's id changed: the old one is taken out of search and redirects to the new one."""
@@ -192,13 +195,57 @@ class PolicyWriter:
         self.catalog.put_source(key, fingerprint, size, mtime, policy_ids, root)
         self.catalog.log(batch_id, "ingested", key, None, f"{len(policy_ids)} policies")
 
+    def source_policy_ids(self) -> dict[str, list[str]]:
+        """Every source file the catalog knows and the ids of the policies it gave."""
+        return self.catalog.source_policy_ids()
+
+    def forget_source(self, key: str) -> None:
+        """Forget a source file that is gone (``ingest --prune``); remove its policies first."""
+        self.catalog.delete_source(key)
+        self.catalog.log(self.batch_id, "pruned", key, None, "the file is gone")
+
     def note_source_root(self, key: str, root: str) -> None:
         """Record the folder of an unchanged source file (catalogs before the root was kept)."""
         self.catalog.set_source_root(key, root)
 
-    def transaction(self):
-        """A catalog transaction around the changes of one source file."""
-        return self.catalog.transaction()
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A catalog transaction around the changes of one source file.
+
+        The index changes made inside wait until its catalog writes have committed, then go to
+        the index writer: when the block fails (a file gone from under a batch, a policy too
+        long to index), the catalog rolls back and the index is left as it was, so the next
+        writer has nothing to recover. Should the index writer refuse a change once the catalog
+        has it, its row stays pending and the next writer's recovery takes it up, as after a
+        crash. A block inside another is part of it.
+        """
+        if self._staged is not None:
+            yield
+            return
+        self._staged = []
+        try:
+            with self.catalog.transaction():
+                yield
+        except BaseException:
+            self._staged = None
+            raise
+        staged, self._staged = self._staged, None
+        for policy_id, fields, version in staged:
+            self._apply(policy_id, fields, version)
+
+    def _stage(self, policy_id: str, fields: dict | None, version: int | None = None) -> None:
+        """An upsert (``fields``) or a delete of a policy, at once or when the open transaction commits."""
+        if self._staged is None:
+            self._apply(policy_id, fields, version)
+        else:
+            self._staged.append((policy_id, fields, version))
+
+    def _apply(self, policy_id: str, fields: dict | None, version: int | None) -> None:
+        if fields is None:
+            self._index_writer().delete(policy_id, version)
+        else:
+            self._index_writer().upsert(fields)
+        self._touched.append(policy_id)
 
     def commit(self) -> int:
         """Make every change since the last commit visible; returns how many policies it touched."""

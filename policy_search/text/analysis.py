@@ -23,23 +23,25 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from whoosh.analysis import Token, Tokenizer
 
+from policy_search.rules import rule_text, watched
 from policy_search.text.fold import fold
 
-_DATA = "policy_search.data"
 #: A sub-word counts this much of a whole word in ranking (they mostly repeat what the
 #: bigram field already matches).
 SUB_WORD_BOOST = 1.0
 
 
 def _data_lines(name: str) -> Iterator[str]:
-    """Non-empty, non-comment lines of a data file shipped in the package."""
-    text = resources.files(_DATA).joinpath(name).read_text(encoding="utf-8")
+    """Non-empty, non-comment lines of a rule file (see :mod:`policy_search.rules`)."""
+    return _lines(rule_text(name))
+
+
+def _lines(text: str) -> Iterator[str]:
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
@@ -417,11 +419,16 @@ def query_bigrams(text: str) -> list[str]:
     return [piece for word in words for piece, _ in bigram_pieces(word)]
 
 
-@functools.lru_cache(maxsize=1)
 def synonym_table() -> dict[str, tuple[str, ...]]:
-    """Each word of ``data/synonyms.txt`` mapped to the other words of its line (folded)."""
+    """Each word of ``synonyms.txt`` mapped to the other words of its line (folded); read again
+    when the file changes (see :func:`policy_search.rules.watched`), so a running server uses
+    an edited list within a second."""
+    return watched("synonyms.txt", _synonym_table)
+
+
+def _synonym_table(text: str) -> dict[str, tuple[str, ...]]:
     table: dict[str, list[str]] = {}
-    for line in _data_lines("synonyms.txt"):
+    for line in _lines(text):
         group = [fold(word) for word in line.split()]
         for word in group:
             table.setdefault(word, [])
