@@ -196,9 +196,18 @@ def run_setup(name: str, setup, corpus, queries, k: int) -> dict:
         if close:
             close()
     metrics = summarise(judged, k=k)
+    for half, parity in (("even", 0), ("odd", 1)):  # the halves of the questions by id (hex or decimal)
+        part = [j for j in judged if _id_parity(j.qid) == parity]
+        if part:
+            metrics[f"MRR@{k} {half}"] = summarise(part, k=k)[f"MRR@{k}"]
     metrics["index_s"] = round(built - started, 1)
     metrics["search_s"] = round(searched - built, 1)
     return metrics
+
+
+def _id_parity(qid: str) -> int:
+    """A question id's parity: the last hex digit's (ids are hex hashes or decimal numbers)."""
+    return int(qid[-1], 16) % 2 if qid and qid[-1] in "0123456789abcdefABCDEF" else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,8 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
         return 0
     cuts = [f"R@{cut}" for cut in (1, 5, 10) if cut <= k]
-    header = ["set-up", *cuts, f"MRR@{k}", f"nDCG@{k}", "index s", "search s"]
-    rows = [[r["label"], *(f"{r[c]:.4f}" for c in cuts), f"{r[f'MRR@{k}']:.4f}", f"{r[f'nDCG@{k}']:.4f}",
+    header = ["set-up", *cuts, f"MRR@{k}", f"MRR@{k} even ids", f"MRR@{k} odd ids", f"nDCG@{k}", "index s",
+              "search s"]
+    rows = [[r["label"], *(f"{r[c]:.4f}" for c in cuts), f"{r[f'MRR@{k}']:.4f}",
+             f"{r.get(f'MRR@{k} even', 0):.4f}", f"{r.get(f'MRR@{k} odd', 0):.4f}", f"{r[f'nDCG@{k}']:.4f}",
              f"{r['index_s']:.1f}", f"{r['search_s']:.1f}"] for r in results]
     print(f"{len(queries)} questions, {len(corpus)} documents, k={k}\n")
     print(markdown_table(header, rows))

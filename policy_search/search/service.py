@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from policy_search.search import rerank, snippets
+from policy_search.search import places, rerank, snippets
 from policy_search.search.first_seen import MAX_FIRST_SEEN, SeenHit, SeenPage, pick_newest
 from policy_search.storage.backend import IndexView, ListRequest, RankedRequest, SearchBackend, open_backend
 from policy_search.storage.catalog import Catalog
@@ -186,6 +186,18 @@ def _region_code(stored: dict) -> str:
     """The region code of a document's stored fields ("national" for a central one)."""
     code = json.loads(stored.get("region") or "{}").get("code") or ""
     return code or ("national" if stored.get("level") == "central" else "")
+
+
+def _placed(view: IndexView, ordered: list[tuple[float, int]], folded: dict[int, str],
+            named: set[str]) -> list[tuple[float, int]]:
+    """The best hits again in order, those wholly in provinces the question does not name scoring
+    less (see :mod:`places`)."""
+    adjusted = []
+    for score, ref in ordered:
+        fields = view.document(ref, keep=False)
+        profile = places.document_provinces(_region_code(fields), fields.get("level"), folded.get(ref, ""))
+        adjusted.append((score * places.ELSEWHERE_FACTOR if places.is_elsewhere(named, profile) else score, ref))
+    return sorted(adjusted, key=lambda pair: -pair[0])
 
 
 def _split_list(value: str) -> list[str]:
@@ -457,6 +469,9 @@ class SearchService:
                                   weights, budget)
             if head is not None:
                 ordered = head + ordered[rerank.RERANK_DEPTH:]
+        named = places.provinces_named(" ".join(parsed.words))
+        if named:
+            ordered = _placed(view, ordered[:depth], folded, named) + ordered[depth:]
         # the stored fields of the page's documents only (the rest were needed only folded)
         page = [(round(score, 4), ref, view.document(ref)) for score, ref in ordered[wanted - limit:wanted]]
         hits = _hits(view, page, _marked_terms(parsed), details, budget, folded)
