@@ -9,6 +9,7 @@ Set-ups (one relevant document per question; the metrics are those of
   bm25-words     BM25 (k1=1.2, b=0.75) over jieba search-mode words (jieba.lcut_for_search), no stop words
   bm25-bigrams   the same BM25 over overlapping character bigrams of CJK runs (ASCII letters/digits as words)
   tantivy-words  tantivy's BM25 over the same jieba search-mode words (skipped when tantivy is not installed)
+  policy-search-no-places  this project without the place constraint (search/places.py)
   policy-search  this project: the corpus ingested with indexer.pipeline, searched with the service
 
 Every set-up sees the question cut to 200 characters, as ``policy-search eval`` does.
@@ -153,10 +154,24 @@ def setup_tantivy(corpus: dict[str, str], k: int, workdir: Path):
     return rank, None
 
 
-def setup_policy_search(corpus_path: Path):
+def _places_factor() -> float:
+    from policy_search.search.places import ELSEWHERE_FACTOR
+    return ELSEWHERE_FACTOR
+
+
+#: The place constraint's factor as shipped (a set-up without it sets the module's to 1).
+_PLACES_FACTOR = _places_factor()
+
+
+def setup_policy_search(corpus_path: Path, places: bool = True):
+    """This project; ``places=False``: without the place constraint (``search/places.py``), to see
+    what it changes in the same run."""
     def setup(corpus: dict[str, str], k: int, workdir: Path):
         from indexer.pipeline import ingest
         from policy_search import open_service
+        from policy_search.search import places as place_constraint
+
+        place_constraint.ELSEWHERE_FACTOR = _PLACES_FACTOR if places else 1.0
 
         report = ingest([corpus_path], workdir / "data")
         if report.failed:
@@ -176,6 +191,7 @@ SETUPS = [
     ("bm25-words", "BM25 over jieba search-mode words"),
     ("bm25-bigrams", "BM25 over character bigrams"),
     ("tantivy-words", "tantivy BM25 over jieba search-mode words"),
+    ("policy-search-no-places", "policy-search without the place constraint"),
     ("policy-search", "policy-search (this project)"),
 ]
 
@@ -241,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "bm25-words": setup_bm25(jieba_words),
         "bm25-bigrams": setup_bm25(char_bigrams),
         "tantivy-words": setup_tantivy,
+        "policy-search-no-places": setup_policy_search(args.corpus, places=False),
         "policy-search": setup_policy_search(args.corpus),
     }
     results: list[dict] = []
