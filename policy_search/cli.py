@@ -304,12 +304,32 @@ def show(obj, policy_id, as_json):
             ("有效期至", policy.valid_until), ("类型", DOC_TYPE_NAMES_ZH.get(policy.type, policy.type)),
             ("解读的政策", "；".join(f"{x['title']} [{x['id']}]" for x in view.interprets)),
             ("政策解读", "；".join(f"{x['title']} [{x['id']}]" for x in view.interpretations)),
+            ("其他来源", "；".join(f"{x['title']} [{x['id']}]" for x in view.duplicates)),
+            ("转载自", f"{view.duplicate_of['title']} [{view.duplicate_of['id']}]" if view.duplicate_of else None),
             ("来源", policy.source.path)]
     for label, value in rows:
         if value:
             click.echo(f"{label}: {value}")
     click.echo("")
     click.echo(policy.text)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def duplicates(obj, as_json):
+    """List the groups of reposts: one notice under several ids, the canonical policy first."""
+    with open_service(obj["data_dir"]) as service:
+        groups = service.duplicate_groups()
+    if as_json:
+        _emit_json({"groups": groups, "total": len(groups)})
+        return
+    for group in groups:
+        for n, member in enumerate(group["members"]):
+            mark = "*" if n == 0 else f"  {member['similarity']:.3f}"
+            click.echo(f"{mark:8} {member['id']}  {member['title']}")
+        click.echo("")
+    click.echo(f"-- {len(groups)} groups, {sum(len(g['members']) for g in groups)} policies")
 
 
 @main.command(name="list")

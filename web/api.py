@@ -27,6 +27,8 @@ def policy(pid: str):
     data["source"] = {"format": view.policy.source.format, "sha256": view.policy.source.sha256}
     data.pop("provenance", None)
     data["url"] = public_http_url(view.policy.url)  # only an http(s) address leaves as a link
+    for link in data["duplicates"] + ([data["duplicate_of"]] if data["duplicate_of"] else []):
+        link["url"] = public_http_url(link["url"])
     data["link"] = policy_url(view.policy.id)
     return jsonify(data)
 

@@ -55,6 +55,9 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 _LINKS = {"type": "array", "items": {"type": "object", "required": ["id", "title"], "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}}}}
 _NULLABLE = {"type": "string", "nullable": True}
+#: A policy reposted under another id: the reposts of a canonical policy, or the one a repost repeats.
+_REPOST = {"type": "object", "required": ["id", "title", "url"], "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}, "url": _NULLABLE}}
 _HIT = {"type": "object", "required": ["id", "title", "level", "status", "snippet"], "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "doc_number": _NULLABLE,
     "issuer": _NULLABLE, "level": _NULLABLE, "region": _REGION, "topics": _STRINGS,
@@ -102,6 +105,8 @@ def openapi_document() -> dict:
         "replaced_by": _NULLABLE, "link": {"type": "string"},
         "type": {"type": "string", "enum": list(DOC_TYPES)},
         "interprets": _LINKS, "interpretations": _LINKS,
+        "duplicates": {"type": "array", "items": _REPOST},
+        "duplicate_of": {**_REPOST, "nullable": True},
         "written_date": _NULLABLE, "publish_date": _NULLABLE, "valid_until": _NULLABLE,
         "url": _NULLABLE, "status": {"type": "string", "enum": ["in_force", "expired", "unknown"]},
         "source": {"type": "object", "properties": {"format": {"type": "string"},

@@ -27,6 +27,8 @@ def policy(pid: str):
     paragraphs = [p.strip() for p in view.policy.text.splitlines() if p.strip()]
     status = 410 if view.removed else 200
     source_url = public_http_url(view.policy.url)
+    for link in view.duplicates:  # only an http(s) address becomes a link
+        link["public_url"] = public_http_url(link.get("url"))
     return render_template("policy.html", view=view, p=view.policy, paragraphs=paragraphs,
                            related=related, link=policy_url(view.policy.id), source_url=source_url,
                            status=validity_status(view.policy.valid_until),

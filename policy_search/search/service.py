@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import json
 import math
 import threading
@@ -25,7 +26,8 @@ from typing import Callable, Iterator
 
 from policy_search.search import places, rerank, snippets
 from policy_search.search.first_seen import MAX_FIRST_SEEN, SeenHit, SeenPage, pick_newest
-from policy_search.storage.backend import IndexView, ListRequest, RankedRequest, SearchBackend, open_backend
+from policy_search.storage.backend import (IndexView, ListRequest, RankedRequest, RankedResult, SearchBackend,
+                                          open_backend)
 from policy_search.storage.catalog import Catalog
 from policy_search.errors import PolicyNotFoundError, QueryError, SavedSearchNotFoundError, ServiceBusyError
 from policy_search.search.filters import Filters, build_filter
@@ -171,6 +173,10 @@ class PolicyView:
     #: (filled by ``get(..., links=True)``)
     interprets: list[dict] = field(default_factory=list)
     interpretations: list[dict] = field(default_factory=list)
+    #: reposts of this notice under other ids, when it is its group's canonical policy:
+    #: ``{id, title, url}``; and the canonical policy this one repeats, else None
+    duplicates: list[dict] = field(default_factory=list)
+    duplicate_of: dict | None = None
 
     def to_dict(self) -> dict:
         """The JSON shape of ``show --json``."""
@@ -179,6 +185,8 @@ class PolicyView:
         data["replaced_by"] = self.replaced_by
         data["interprets"] = [dict(link) for link in self.interprets]
         data["interpretations"] = [dict(link) for link in self.interpretations]
+        data["duplicates"] = [dict(link) for link in self.duplicates]
+        data["duplicate_of"] = dict(self.duplicate_of) if self.duplicate_of else None
         return data
 
 
@@ -354,8 +362,9 @@ class SearchService:
         narrowed = Filters(**filters)
         build_filter(narrowed)
         with self.backend.reading() as view:
-            found = view.listed(ListRequest(terms=[("doc_number", doc_number_key(number), 1.0)], filters=narrowed,
-                                            start=(page - 1) * limit, count=limit, facets=details))
+            found = self._listed_once_per_group(view, ListRequest(
+                terms=[("doc_number", doc_number_key(number), 1.0)], filters=narrowed,
+                start=(page - 1) * limit, count=limit, facets=details))
             hits = [_hit_from_stored(fields, 0.0, snippets.opening(fields.get("body", ""), 160) if details else "",
                                      []) for fields in (view.document(ref) for ref in found.refs)]
         related: list[Hit] = []
@@ -438,10 +447,9 @@ class SearchService:
         the words (or every document when there is no word), none of the excluded words,
         and the filters.
         """
-        listed = view.listed(ListRequest(terms=scoring_terms(parsed), phrases=parsed.phrases,
-                                         excluded=parsed.excluded, filters=filters,
-                                         start=(page - 1) * limit, count=limit, facets=details,
-                                         stop=budget.over))
+        listed = self._listed_once_per_group(view, ListRequest(
+            terms=scoring_terms(parsed), phrases=parsed.phrases, excluded=parsed.excluded, filters=filters,
+            start=(page - 1) * limit, count=limit, facets=details, stop=budget.over))
         marked_terms = _marked_terms(parsed) if parsed.words or parsed.phrases else []
         page = [(0.0, ref, view.document(ref)) for ref in listed.refs]
         hits = _hits(view, page, marked_terms if details else [], True, budget)  # openings without details
@@ -456,7 +464,9 @@ class SearchService:
         and the second look and snippets are left out.
         """
         wanted = page * limit
-        depth = max(wanted, rerank.RERANK_DEPTH)
+        canonical = self.catalog.canonical_of()
+        # reposts past the first of their group drop out below: fetch as many more as there are
+        depth = max(wanted, rerank.RERANK_DEPTH) + len(canonical) - len(set(canonical.values()))
         ranked = view.ranked(RankedRequest(terms=query_terms(parsed), count=depth,
                                            pairs=adjacent_pairs(parsed.words), phrases=parsed.phrases,
                                            excluded=parsed.excluded, filters=filters, facets=details,
@@ -472,10 +482,34 @@ class SearchService:
         named = places.provinces_named(" ".join(parsed.words))
         if named:
             ordered = _placed(view, ordered[:depth], folded, named) + ordered[depth:]
+        total = ranked.total
+        if canonical:
+            kept = _first_of_groups(view.policy_ids([ref for _, ref in ordered]), canonical)
+            ordered = [ordered[i] for i in kept]
+            if ranked.total > len(ranked.refs):  # matches past the depth: count their groups too
+                every = view.listed(ListRequest(terms=query_terms(parsed), phrases=parsed.phrases,
+                                                excluded=parsed.excluded, filters=filters, facets=False,
+                                                stop=budget.over))
+                total = len(_first_of_groups(view.policy_ids(every.refs), canonical))
+            else:
+                total = len(ordered)
         # the stored fields of the page's documents only (the rest were needed only folded)
         page = [(round(score, 4), ref, view.document(ref)) for score, ref in ordered[wanted - limit:wanted]]
         hits = _hits(view, page, _marked_terms(parsed), details, budget, folded)
-        return hits, ranked.total, ranked.facets
+        return hits, total, ranked.facets
+
+    def _listed_once_per_group(self, view: IndexView, request: ListRequest) -> RankedResult:
+        """``view.listed(request)`` with each group of reposts (:mod:`policy_search.duplicates`)
+        listed once, by its first member in the order, and ``total`` counting groups. With
+        groups in the catalog every match is listed (references only) to page and count them."""
+        canonical = self.catalog.canonical_of()
+        if not canonical:
+            return view.listed(request)
+        every = view.listed(dataclasses.replace(request, start=0, count=None))
+        refs = [every.refs[i] for i in _first_of_groups(view.policy_ids(every.refs), canonical)]
+        end = None if request.count is None else request.start + request.count
+        return RankedResult(refs=refs[request.start:end], scores=[0.0] * len(refs[request.start:end]),
+                            total=len(refs), facets=every.facets)
 
     def first_seen(self, text: str = "", *, limit: int = MAX_FIRST_SEEN, **filters) -> SeenPage:
         """What is new: the policies a search matches, the latest to enter the catalog first (not
@@ -553,7 +587,39 @@ class SearchService:
                           replaced_by=status["replaced_by"], requested_id=policy_id)
         if links:
             view.interprets, view.interpretations = self.links_of(policy)
+        view.duplicates, view.duplicate_of = self.duplicates_of(policy.id)
         return view
+
+    def duplicates_of(self, policy_id: str) -> tuple[list[dict], dict | None]:
+        """The reposts of a canonical policy, or the canonical policy a repost repeats, as
+        ``{id, title, url}`` (see :mod:`policy_search.duplicates`)."""
+        group = self.catalog.duplicate_group_of(policy_id)
+        if not group:
+            return [], None
+
+        def link(pid: str) -> dict:
+            other = self.catalog.get_policy(pid)
+            return {"id": pid, "title": other.title if other else "", "url": other.url if other else None}
+
+        head = group[0][0]
+        if head == policy_id:
+            return [link(pid) for pid, _ in group[1:]], None
+        return [], link(head)
+
+    def duplicate_groups(self) -> list[dict]:
+        """Every group of reposts: the canonical policy first, each member with its title and
+        its similarity to the canonical one."""
+        groups = []
+        for head, members in self.catalog.duplicate_groups().items():
+            listed = []
+            for pid, similarity in members:
+                policy = self.catalog.get_policy(pid)
+                listed.append({"id": pid, "title": policy.title if policy else "",
+                               "doc_number": policy.doc_number if policy else None,
+                               "url": policy.url if policy else None, "similarity": similarity})
+            groups.append({"canonical": head, "members": listed})
+        groups.sort(key=lambda g: (-len(g["members"]), g["canonical"]))
+        return groups
 
     def links_of(self, policy: Policy) -> tuple[list[dict], list[dict]]:
         """The policies an interpretation explains, and the interpretations of a policy, as
@@ -645,6 +711,23 @@ def _hits(view: IndexView, page: list[tuple[float, int, dict]], marked_terms: li
         passages = [("", [])] * len(page)
     return [_hit_from_stored(fields, score, snippet, marks)
             for (score, _, fields), (snippet, marks) in zip(page, passages)]
+
+
+def _first_of_groups(ids: list[str], canonical: dict[str, str]) -> list[int]:
+    """Positions of the ids that stand for their group of reposts: the first of each group
+    (an id in no group stands for itself).
+
+    >>> _first_of_groups(["b", "x", "a", "c"], {"a": "a", "b": "a", "c": "a"})
+    [0, 1]
+    """
+    seen: set[str] = set()
+    kept = []
+    for n, pid in enumerate(ids):
+        key = canonical.get(pid, pid)
+        if key not in seen:
+            seen.add(key)
+            kept.append(n)
+    return kept
 
 
 def _marked_terms(parsed: ParsedQuery) -> list[str]:

@@ -65,6 +65,22 @@ CREATE TABLE IF NOT EXISTS saved_searches (
     params TEXT NOT NULL,          -- JSON object: q and filters (links.canonical_search)
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS minhashes (
+    id TEXT PRIMARY KEY,           -- an active policy (see policy_search/duplicates.py)
+    signature BLOB NOT NULL        -- its MinHash: NUM_PERM uint64 values
+);
+CREATE TABLE IF NOT EXISTS duplicate_pairs (
+    a TEXT NOT NULL,               -- two active policies that are one notice reposted (a < b)
+    b TEXT NOT NULL,
+    similarity REAL NOT NULL,      -- exact Jaccard similarity of their shingles
+    PRIMARY KEY (a, b)
+);
+CREATE TABLE IF NOT EXISTS duplicates (
+    policy_id TEXT PRIMARY KEY,    -- a member of a group of reposts
+    canonical_id TEXT NOT NULL,    -- the group's canonical policy (itself for that one)
+    similarity REAL NOT NULL       -- Jaccard similarity to the canonical policy
+);
+CREATE INDEX IF NOT EXISTS duplicates_canonical ON duplicates(canonical_id);
 CREATE INDEX IF NOT EXISTS history_policy ON history(policy_id);
 CREATE INDEX IF NOT EXISTS history_batch ON history(batch_id);
 CREATE INDEX IF NOT EXISTS policies_pending ON policies(pending);
@@ -379,6 +395,66 @@ class Catalog:
                 "batches": batches[0], "last_ingest": batches[1]}
         data.update({name: dict(counter.most_common()) for name, counter in spreads.items()})
         return data
+
+    # --- reposts (policy_search/duplicates.py) --------------------------------------
+
+    def minhash_ids(self) -> set[str]:
+        """Policies whose MinHash is stored."""
+        return {r[0] for r in self.conn.execute("SELECT id FROM minhashes")}
+
+    def minhashes(self) -> list[tuple[str, bytes]]:
+        """Every stored MinHash, ``(id, bytes)``."""
+        return [(r[0], r[1]) for r in self.conn.execute("SELECT id, signature FROM minhashes")]
+
+    def put_minhash(self, policy_id: str, signature: bytes) -> None:
+        """Store a policy's MinHash."""
+        self.conn.execute("INSERT OR REPLACE INTO minhashes(id, signature) VALUES (?,?)", (policy_id, signature))
+
+    def delete_minhash(self, policy_id: str) -> None:
+        """Forget a policy's MinHash (it left search)."""
+        self.conn.execute("DELETE FROM minhashes WHERE id=?", (policy_id,))
+
+    def put_duplicate_pair(self, a: str, b: str, similarity: float) -> None:
+        """Record two policies as one notice reposted."""
+        a, b = min(a, b), max(a, b)
+        self.conn.execute("INSERT OR REPLACE INTO duplicate_pairs(a, b, similarity) VALUES (?,?,?)",
+                          (a, b, similarity))
+
+    def delete_duplicate_pairs(self, policy_id: str) -> None:
+        """Forget every repost pair of a policy (before it is compared again)."""
+        self.conn.execute("DELETE FROM duplicate_pairs WHERE a=? OR b=?", (policy_id, policy_id))
+
+    def duplicate_pairs(self) -> list[tuple[str, str]]:
+        """Every repost pair."""
+        return [(r[0], r[1]) for r in self.conn.execute("SELECT a, b FROM duplicate_pairs ORDER BY a, b")]
+
+    def set_duplicate_groups(self, rows: list[tuple[str, str, float]]) -> None:
+        """Replace the groups: ``(policy_id, canonical_id, similarity)`` for every member."""
+        self.conn.execute("DELETE FROM duplicates")
+        self.conn.executemany("INSERT INTO duplicates(policy_id, canonical_id, similarity) VALUES (?,?,?)", rows)
+
+    def duplicate_groups(self) -> dict[str, list[tuple[str, float]]]:
+        """Every group by its canonical id: its members ``(id, similarity)``, the canonical
+        one first, then the most similar."""
+        groups: dict[str, list[tuple[str, float]]] = {}
+        for pid, head, similarity in self.conn.execute(
+                "SELECT policy_id, canonical_id, similarity FROM duplicates"
+                " ORDER BY canonical_id, policy_id != canonical_id, similarity DESC, policy_id"):
+            groups.setdefault(head, []).append((pid, similarity))
+        return groups
+
+    def canonical_of(self) -> dict[str, str]:
+        """Every grouped policy and its group's canonical id (what searches collapse on)."""
+        return dict(self.conn.execute("SELECT policy_id, canonical_id FROM duplicates"))
+
+    def duplicate_group_of(self, policy_id: str) -> list[tuple[str, float]]:
+        """The group of a policy (see :meth:`duplicate_groups`), empty when it has none."""
+        row = self.conn.execute("SELECT canonical_id FROM duplicates WHERE policy_id=?", (policy_id,)).fetchone()
+        if not row:
+            return []
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT policy_id, similarity FROM duplicates WHERE canonical_id=?"
+            " ORDER BY policy_id != canonical_id, similarity DESC, policy_id", (row[0],))]
 
     # --- policies the index cannot take (see PolicyWriter._recover) ------------------
 

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
+from policy_search import duplicates
 from policy_search.storage import failpoints
 from policy_search.storage.backend import BackendWriter, SearchBackend, open_backend
 from policy_search.storage.catalog import Catalog
@@ -257,6 +258,7 @@ class PolicyWriter:
         failpoints.reach("after_index_commit")
         with self.catalog.transaction():
             self.catalog.mark_indexed(touched)
+            duplicates.refresh(self.catalog, touched)
         self._touched = []
         return len(touched)
 
