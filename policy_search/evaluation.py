@@ -1,4 +1,9 @@
-"""Measuring ranking on questions with known answers: R@k, MRR@k, nDCG@k."""
+"""Measuring ranking on questions with known answers: R@k, MRR@k, nDCG@k.
+
+Search shows one hit per group of reposts (see :mod:`policy_search.duplicates`), so a hit counts as
+the answer when it is the answer or a repost of it (the same notice on another site); ``strict``
+metrics count the answer's own id only.
+"""
 from __future__ import annotations
 
 import math
@@ -20,6 +25,7 @@ class Judged:
     rank: int | None          # 1-based; None when not in the top k
     first: str | None         # id of the first hit
     first_title: str | None
+    strict_rank: int | None = None  # where the answer's own id came (None: not in the top k)
 
 
 def read_queries(path: Path) -> list[tuple[str, str, str]]:
@@ -67,19 +73,25 @@ def summarise(judged: list[Judged], k: int = 10) -> dict:
             result[f"R@{cut}"] = round(sum(1 for j in judged if j.rank and j.rank <= cut) / n, 4)
     result[f"MRR@{k}"] = round(sum(reciprocal_rank(j.rank) for j in judged) / n, 4)
     result[f"nDCG@{k}"] = round(sum(ndcg_single(j.rank) for j in judged) / n, 4)
+    if any(j.strict_rank != j.rank for j in judged):
+        result["strict"] = {f"R@{k}": round(sum(1 for j in judged if j.strict_rank and j.strict_rank <= k) / n, 4),
+                            f"MRR@{k}": round(sum(reciprocal_rank(j.strict_rank) for j in judged) / n, 4)}
     return result
 
 
 def judge(service, queries: list[tuple[str, str, str]], k: int = 10) -> list[Judged]:
     """Run every question through the service and note where its answer came."""
     judged = []
+    group = service.catalog.canonical_of()  # a repost's group, by its canonical id
     for qid, question, answer in queries:
         page = service.search(question[:200], limit=k, details=False)
         ids = [hit.id for hit in page.hits]
-        rank = ids.index(answer) + 1 if answer in ids else None
+        same = [group.get(i, i) for i in ids]
+        answer_group = group.get(answer, answer)
+        rank = same.index(answer_group) + 1 if answer_group in same else None
         first = page.hits[0] if page.hits else None
         judged.append(Judged(qid, question, answer, rank, first.id if first else None,
-                             first.title if first else None))
+                             first.title if first else None, ids.index(answer) + 1 if answer in ids else None))
     return judged
 
 
