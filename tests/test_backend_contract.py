@@ -169,6 +169,17 @@ WHOLE_CORPUS_FACETS = {
     'type': {'policy': 30},
 }
 
+#: The facets of 国办发〔2020〕6号 alone (what a query that is that 文号 counts).
+GUOBANFA_6_FACETS = {
+    'level': {'central': 1},
+    'topic': {'复工复产': 1, '稳岗就业': 1, '金融支持': 1},
+    'industry': {'不限行业': 1, '交通运输、仓储和邮政业': 1, '住宿和餐饮业': 1, '信息传输、软件和信息技术服务业': 1,
+                 '公共管理、社会保障和社会组织': 1, '农、林、牧、渔业': 1, '制造业': 1, '建筑业': 1, '批发和零售业': 1,
+                 '文化、体育和娱乐业': 1, '水利、环境和公共设施管理业': 1, '科学研究和技术服务业': 1},
+    'region': {},
+    'type': {'policy': 1},
+}
+
 
 EXPECTED = [
     ('小微企业房租减免怎么申请', {}, {
@@ -294,29 +305,13 @@ EXPECTED = [
         # a query that is a 文号: its policy alone (the words' other hits are 'related')
         "top": ['pbfng3t77d'],
         "total": 1,
-        "facets": {
-            'level': {'central': 1},
-            'topic': {'复工复产': 1, '稳岗就业': 1, '金融支持': 1},
-            'industry': {'不限行业': 1, '交通运输、仓储和邮政业': 1, '住宿和餐饮业': 1, '信息传输、软件和信息技术服务业': 1,
-                         '公共管理、社会保障和社会组织': 1, '农、林、牧、渔业': 1, '制造业': 1, '建筑业': 1, '批发和零售业': 1,
-                         '文化、体育和娱乐业': 1, '水利、环境和公共设施管理业': 1, '科学研究和技术服务业': 1},
-            'region': {},
-            'type': {'policy': 1},
-        },
+        "facets": GUOBANFA_6_FACETS,
     }),
     ('国办发[2020]6号', {}, {
         # a query that is a 文号: its policy alone (the words' other hits are 'related')
         "top": ['pbfng3t77d'],
         "total": 1,
-        "facets": {
-            'level': {'central': 1},
-            'topic': {'复工复产': 1, '稳岗就业': 1, '金融支持': 1},
-            'industry': {'不限行业': 1, '交通运输、仓储和邮政业': 1, '住宿和餐饮业': 1, '信息传输、软件和信息技术服务业': 1,
-                         '公共管理、社会保障和社会组织': 1, '农、林、牧、渔业': 1, '制造业': 1, '建筑业': 1, '批发和零售业': 1,
-                         '文化、体育和娱乐业': 1, '水利、环境和公共设施管理业': 1, '科学研究和技术服务业': 1},
-            'region': {},
-            'type': {'policy': 1},
-        },
+        "facets": GUOBANFA_6_FACETS,
     }),
     ('贷款贴息', {'applies_to': '370404', 'in_force': True}, {
         "top": ['hsgsa4tgxc', 'rdbxmxngp3', 'dgf774b6ni', 'pbfng3t77d', 'bulk-yinfa-2020-12', 'vqdt4uebt6'],
