@@ -280,8 +280,9 @@ def test_recovery_sets_aside_a_record_the_index_refuses_and_indexes_the_rest(tmp
     data_dir = tmp_path / "var"
     catalog = Catalog(DataPaths(data_dir).catalog_file)
     with catalog.transaction():
-        for pid in ("firstgood1", "lastgood01"):
-            catalog.put_policy(Policy(id=pid, title=f"关于{pid}的通知", text=TEXT))
+        for pid, third in (("firstgood1", "补贴标准由市财政局另行公布。"), ("lastgood01", "申报材料由企业所在区县受理。")):
+            # texts of their own: two copies of one text would be one notice (shown once)
+            catalog.put_policy(Policy(id=pid, title=f"关于{pid}的通知", text=f"{TEXT}\n第三条 {third}"))
         catalog.put_policy(Policy(id="middlebad1", title="坏记录", text=TEXT))
         # a stored record the index cannot take (its last indexed field is not text)
         catalog.conn.execute("UPDATE policies SET record=json_set(record, '$.written_date', 20200101)"
