@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from policy_search.rules import rule_text
-from policy_search.models import DOC_TYPES
+from policy_search.models import DOC_TYPE_NAMES_ZH, DOC_TYPES
 from policy_search.text.docnumber import find_doc_numbers
 from policy_search.text.fold import fold
 
@@ -130,12 +130,10 @@ def _is_policy(title: str, head: str, opening: str, doc_number: str | None, rule
     return "关于" in title or not any(word in title for word in rules.news_title_words)
 
 
+#: What staff may write for a type: its code or its Chinese name.
+_TYPE_ALIASES = {**{code: code for code in DOC_TYPES}, **{name: code for code, name in DOC_TYPE_NAMES_ZH.items()}}
+
+
 def known_type(value: str) -> str | None:
     """A type as given by staff (its code or its Chinese name), or None when it is none."""
-    from policy_search.models import DOC_TYPE_NAMES_ZH
-
-    value = (value or "").strip()
-    if value in DOC_TYPES:
-        return value
-    by_name = {name: code for code, name in DOC_TYPE_NAMES_ZH.items()}
-    return by_name.get(value)
+    return _TYPE_ALIASES.get((value or "").strip())

@@ -181,7 +181,8 @@ def _successors(writer, old_ids: list[str], new_ids: list[str], policies: list[P
     file of many (a bulk file without ids), a vanished policy is continued by the one new
     policy with the same text: its id changed because its title or 文号 was read better.
     """
-    vanished = [i for i in old_ids if i not in new_ids]
+    new, old = set(new_ids), set(old_ids)  # a bulk file gives thousands: no list lookups
+    vanished = [i for i in old_ids if i not in new]
     if not vanished:
         return {}
     if len(old_ids) == 1 and len(new_ids) == 1:
@@ -191,7 +192,7 @@ def _successors(writer, old_ids: list[str], new_ids: list[str], policies: list[P
         return {}
     by_text: dict[str, list[str]] = {}
     for policy in policies:
-        if policy.id in new_ids and policy.id not in old_ids:
+        if policy.id in new and policy.id not in old:
             by_text.setdefault(_text_key(policy.text), []).append(policy.id)
     successors = {}
     for old_id in vanished:
@@ -207,7 +208,8 @@ def _retire_vanished(writer, old_ids: list[str], new_ids: list[str], report: Bat
     """Policies a changed file no longer yields: redirected to the policy that continues
     each (see :func:`_successors`), or removed."""
     successors = _successors(writer, old_ids, new_ids, policies)
-    for old_id in (i for i in old_ids if i not in new_ids):
+    new = set(new_ids)
+    for old_id in (i for i in old_ids if i not in new):
         successor = successors.get(old_id)
         if successor:
             writer.rename(old_id, successor)

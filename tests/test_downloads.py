@@ -307,6 +307,7 @@ def test_originals_of_a_topic_newest_first_each_with_its_download(client, publis
 
 def test_the_topics_of_the_originals_carry_their_counts(client, published):
     chips = page(client, "/downloads").select("section.originals a.chip")
+    assert chips
     with open_service(published) as service:
         for chip in chips:
             name, count = chip.get_text().rsplit(maxsplit=1)

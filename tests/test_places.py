@@ -5,6 +5,7 @@ from __future__ import annotations
 from indexer.pipeline import ingest
 from policy_search import open_service
 from policy_search.search import places
+from policy_search.search.query import parse_user_query
 
 from helpers import write_policy
 
@@ -18,10 +19,18 @@ def _where(hit) -> str:
 
 
 def test_places_a_question_names():
-    assert places.provinces_named("上海市对复工企业员工有何要求") == {"31"}
-    assert places.provinces_named("奉贤区复工") == {"31"}
-    assert places.provinces_named("廣東省要做好哪些醫療防控物資的生產供應保障") == {"44"}
-    assert places.provinces_named("复工企业员工有何要求") == set()
+    assert places.provinces_named(parse_user_query("上海市对复工企业员工有何要求").words) == {"31"}
+    assert places.provinces_named(parse_user_query("奉贤区复工").words) == {"31"}  # a county by its full name
+    assert places.provinces_named(parse_user_query("廣東省要做好哪些醫療防控物資的生產供應保障").words) == {"44"}
+    assert places.provinces_named(parse_user_query("复工企业员工有何要求").words) == set()
+    # a county's short name that is a word names no place (延长县, 资源县, 通道县)
+    assert places.provinces_named(parse_user_query("延长社保缴费期限 资源 通道").words) == set()
+
+
+def test_a_documents_provinces_are_found_when_it_is_indexed():
+    assert places.document_provinces("310120", "county", "奉贤区关于……") == ["31"]
+    assert places.document_provinces("", None, "南京市和杭州市两地……") == ["32", "33"]
+    assert places.document_provinces("", "central", "北京市……") == []
 
 
 def test_a_document_elsewhere_ranks_below_one_of_the_named_place(tmp_path):

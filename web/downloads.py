@@ -18,6 +18,7 @@ from policy_search.publications import PublicationError, published_file, read_pu
 from policy_search.text import divisions
 from policy_search.vocabulary import topic_names
 
+from . import labels
 from .context import service
 from .pages import home_division
 from .params import BadParameter, integer
@@ -92,7 +93,7 @@ def originals():
 
 
 def _original_row(hit) -> dict:
-    policy = service().get(hit.id).policy
+    policy = service().catalog.get_policy(hit.id)  # only its source is read: no links, no reposts
     servable = servable_path(service().catalog, policy, service().paths.root) is not None
     kind = policy.source.format.upper() if servable and policy.source.format else "文本"
     return {"hit": hit, "kind": kind, "url": url_for("policy_pages.original", pid=hit.id)}
@@ -124,7 +125,7 @@ def _scope(publication) -> str:
     code = publication.filters.get("applies_to")
     division = divisions.get(code) if code else None
     if division is not None:
-        parts.append("适用于" + "".join(divisions.path_names(division)))
+        parts.append("适用于" + labels.region_label(code))
     if publication.filters.get("in_force"):
         parts.append("仅现行有效")
     return " · ".join(parts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from dataclasses import asdict
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request
@@ -61,15 +62,6 @@ def feed_args(params: SearchParams) -> dict:
     return params.query_args(**{name: None for name in NOT_FOR_FEEDS})
 
 
-def feed_filters(params: SearchParams) -> dict:
-    """The filters of a search, as ``SearchService.first_seen`` takes them: every keyword of
-    ``search`` but paging and order."""
-    filters = params.service_kwargs()
-    for name in NOT_FOR_FEEDS:
-        filters.pop(name, None)
-    return filters
-
-
 def search_feed_path(params: SearchParams) -> str:
     """The path of a search's feed (``/feed.atom?...``), its parameters in a fixed order."""
     args = feed_args(params)
@@ -111,7 +103,7 @@ def _feed_answer(params: SearchParams, key: tuple, base: str, *, feed_url: str, 
     key = (*key, base)
     made = cache.get(service().generation(), key)
     if made is None:
-        found = service().first_seen(params.q, limit=MAX_FIRST_SEEN, **feed_filters(params))
+        found = service().first_seen(params.q, limit=MAX_FIRST_SEEN, **asdict(params.filters))
         updated = max((e.updated for e in found.entries), default=found.last_change or 0.0)
         info = FeedInfo(feed_url=feed_url, page_url=page_url, title=feed_title(params),
                         subtitle=f"最新收录的政策，新收录在前，至多 {MAX_FIRST_SEEN} 条", updated=updated)

@@ -12,6 +12,7 @@ GET that only reads, so it can be bookmarked, shared and reloaded.
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -59,7 +60,7 @@ def search_code(sid: str):
     """The page of a saved search's code: the image, the link, downloads, what it searches."""
     sid = policy_id(sid)
     params = search_params(MultiDict(service().saved_search(sid)))
-    total = service().search(params.q, limit=1, details=False, **_filters(params)).total
+    total = service().search(params.q, limit=1, details=False, **asdict(params.filters)).total
     return render_template("search_code.html", sid=sid, params=params, link=saved_search_url(sid),
                            chips=labels.active_filters(params), total=total,
                            search_url=url_for("pages.search", **params.query_args()))
@@ -70,9 +71,3 @@ def saved_form(params: SearchParams) -> dict:
     (the form the feeds and ``policy-search qr --search`` use, so all give one id)."""
     return params.query_args(page=None, limit=None)
 
-
-def _filters(params: SearchParams) -> dict:
-    kwargs = params.service_kwargs()
-    for name in ("page", "limit"):
-        kwargs.pop(name)
-    return kwargs

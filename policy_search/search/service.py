@@ -196,14 +196,12 @@ def _region_code(stored: dict) -> str:
     return code or ("national" if stored.get("level") == "central" else "")
 
 
-def _placed(view: IndexView, ordered: list[tuple[float, int]], folded: dict[int, str],
-            named: set[str]) -> list[tuple[float, int]]:
+def _placed(view: IndexView, ordered: list[tuple[float, int]], named: set[str]) -> list[tuple[float, int]]:
     """The best hits again in order, those wholly in provinces the question does not name scoring
-    less (see :mod:`places`)."""
+    less (see :mod:`places`; each document's provinces were found when it was indexed)."""
     adjusted = []
     for score, ref in ordered:
-        fields = view.document(ref, keep=False)
-        profile = places.document_provinces(_region_code(fields), fields.get("level"), folded.get(ref, ""))
+        profile = _split_list(view.document(ref, keep=False).get("provinces", ""))
         adjusted.append((score * places.ELSEWHERE_FACTOR if places.is_elsewhere(named, profile) else score, ref))
     return sorted(adjusted, key=lambda pair: -pair[0])
 
@@ -479,9 +477,9 @@ class SearchService:
                                   weights, budget)
             if head is not None:
                 ordered = head + ordered[rerank.RERANK_DEPTH:]
-        named = places.provinces_named(" ".join(parsed.words))
+        named = places.provinces_named(parsed.words)
         if named:
-            ordered = _placed(view, ordered[:depth], folded, named) + ordered[depth:]
+            ordered = _placed(view, ordered[:depth], named) + ordered[depth:]
         total = ranked.total
         if canonical:
             kept = _first_of_groups(view.policy_ids([ref for _, ref in ordered]), canonical)

@@ -26,7 +26,7 @@ from typing import Callable, ContextManager, Iterable, Protocol, runtime_checkab
 
 from policy_search.search.filters import Filters
 from policy_search.search.query import COORDINATION, PAIR_WEIGHT
-from policy_search.settings import setting_default
+from policy_search.settings import setting_default, setting_env, setting_of
 
 #: Asked between stages of costly work: True means stop there (the time budget ran out).
 Stop = Callable[[], bool]
@@ -187,8 +187,8 @@ def _opensearch(paths, create: bool = False) -> SearchBackend:
 #: Backends by name: each opens the backend of a data directory's paths.
 BACKENDS: dict[str, Callable[..., SearchBackend]] = {"local": _local, "opensearch": _opensearch}
 #: The environment variable naming the backend the service and the writer open by default.
-ENV = "POLICY_SEARCH_BACKEND"
-DEFAULT_KIND = "local"
+ENV = setting_env("backend")
+DEFAULT_KIND = setting_of("backend").default
 
 
 def open_backend(paths, kind: str | None = None, *, create: bool = False) -> SearchBackend:

@@ -18,6 +18,7 @@ from policy_search.text.docnumber import doc_number_key
 from policy_search.text.fold import fold
 from policy_search.models import DEFAULT_DOC_TYPE, Policy
 from policy_search.search.interpretations import cited_by, known_as
+from policy_search.search.places import document_provinces
 from policy_search.storage.postings_store import FieldCounts
 
 #: Fields searched for free text, with their weight in ranking.
@@ -70,6 +71,7 @@ def build_schema() -> Schema:
         format=ID(stored=True),
         url=STORED(),
         type=ID(stored=True),
+        provinces=STORED(),
         title_keys=KEYWORD(commas=True),
         cites=KEYWORD(commas=True),
     )
@@ -144,6 +146,7 @@ def policy_to_fields(policy: Policy) -> dict:
         "format": policy.source.format or "",
         "url": policy.url or "",
         "type": policy.type or DEFAULT_DOC_TYPE,
+        "provinces": _keyword_list(document_provinces(policy.region.code or "", policy.level, policy.text or "")),
         "title_keys": _keyword_list(known_as(policy.title or "", policy.text or "")),
         "cites": _keyword_list(_cited(policy)),
     }

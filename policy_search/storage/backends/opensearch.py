@@ -47,15 +47,15 @@ from policy_search.search.filters import Filters
 from policy_search.storage.backend import ListRequest, RankedRequest, RankedResult
 from policy_search.storage.schema import (BODY, STORE_FIELDS, STORE_INPUT, STORED_DOC_NUMBER, TEXT_FIELDS, VERSION,
                                           counted_fields)
-from policy_search.settings import setting_default
+from policy_search.settings import setting_default, setting_env, setting_of
 from policy_search.text import divisions
 from policy_search.text.fold import fold
 
 #: The environment variable with the cluster's node URLs (comma-separated).
-URL_ENV = "POLICY_SEARCH_OPENSEARCH_URL"
+URL_ENV = setting_env("opensearch_url")
 #: The environment variable with the index name (alias) prefix.
-PREFIX_ENV = "POLICY_SEARCH_OPENSEARCH_INDEX"
-DEFAULT_PREFIX = "policy-search"
+PREFIX_ENV = setting_env("opensearch_index")
+DEFAULT_PREFIX = setting_of("opensearch_index").default
 #: Primary shards and replicas of a new build (default 1 and 0: one node).
 SHARDS_ENV = "POLICY_SEARCH_OPENSEARCH_SHARDS"
 REPLICAS_ENV = "POLICY_SEARCH_OPENSEARCH_REPLICAS"
@@ -75,7 +75,7 @@ BULK_DOCS = 500
 PHRASE_CANDIDATES = 10_000
 #: Fields kept for display (returned as the local backend's stored fields are).
 DISPLAY_FIELDS = ("id", "title", "doc_number", "issuer", "level", "region", "topics", "industries",
-                  "written_date", "publish_date", "valid_until", "format", "url", "type")
+                  "written_date", "publish_date", "valid_until", "format", "url", "type", "provinces")
 #: Exact fields that filters and facets read.
 KEYWORD_FIELDS = ("doc_number", "level", "region_keys", "region_code", "region_name", "topics",
                   "industries", "written_date", "publish_date", "valid_until", "format", "type", "title_keys",
