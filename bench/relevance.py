@@ -10,9 +10,14 @@ Set-ups (one relevant document per question; the metrics are those of
   bm25-bigrams   the same BM25 over overlapping character bigrams of CJK runs (ASCII letters/digits as words)
   tantivy-words  tantivy's BM25 over the same jieba search-mode words (skipped when tantivy is not installed)
   policy-search-no-places  this project without the place constraint (search/places.py)
+  policy-search-no-verbatim  this project without the verbatim bonus of the second look (search/rerank.py)
   policy-search  this project: the corpus ingested with indexer.pipeline, searched with the service
 
 Every set-up sees the question cut to 200 characters, as ``policy-search eval`` does.
+
+``--cv`` cross-validates what was fitted on these questions (the verbatim bonus's weight and the
+place factor): every pair of values on a grid is run over all questions once, then for each of
+five folds of the question ids the pair best on the other four folds is judged on that fold.
 """
 from __future__ import annotations
 
@@ -154,24 +159,36 @@ def setup_tantivy(corpus: dict[str, str], k: int, workdir: Path):
     return rank, None
 
 
-def _places_factor() -> float:
-    from policy_search.search.places import ELSEWHERE_FACTOR
-    return ELSEWHERE_FACTOR
+def _fitted_modules():
+    from policy_search.search import places, rerank
+    return {"ELSEWHERE_FACTOR": places, "VERBATIM_WEIGHT": rerank}
 
 
-#: The place constraint's factor as shipped (a set-up without it sets the module's to 1).
-_PLACES_FACTOR = _places_factor()
+#: The values fitted on the dev questions, as shipped (set-ups without a part set its value to
+#: what turns it off; the cross-validation sets each pair of its grid in turn).
+SHIPPED = {name: getattr(module, name) for name, module in _fitted_modules().items()}
+#: What turns each part off.
+OFF = {"ELSEWHERE_FACTOR": 1.0, "VERBATIM_WEIGHT": 0.0}
+#: The values the cross-validation tries.
+CV_GRID = {"ELSEWHERE_FACTOR": [0.7, 0.8, 0.85, 0.9, 1.0], "VERBATIM_WEIGHT": [0.0, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5]}
+CV_FOLDS = 5
+CV_SEED = 2020
 
 
-def setup_policy_search(corpus_path: Path, places: bool = True):
-    """This project; ``places=False``: without the place constraint (``search/places.py``), to see
-    what it changes in the same run."""
+def set_fitted(values: dict[str, float]) -> None:
+    """Set the fitted module values (those not named: as shipped)."""
+    for name, module in _fitted_modules().items():
+        setattr(module, name, values.get(name, SHIPPED[name]))
+
+
+def setup_policy_search(corpus_path: Path, off: tuple[str, ...] = ()):
+    """This project; ``off``: the fitted parts to turn off (``ELSEWHERE_FACTOR``: the place
+    constraint, ``VERBATIM_WEIGHT``: the verbatim bonus), to see what each changes in the same run."""
     def setup(corpus: dict[str, str], k: int, workdir: Path):
         from indexer.pipeline import ingest
         from policy_search import open_service
-        from policy_search.search import places as place_constraint
 
-        place_constraint.ELSEWHERE_FACTOR = _PLACES_FACTOR if places else 1.0
+        set_fitted({name: OFF[name] for name in off})
 
         report = ingest([corpus_path], workdir / "data")
         if report.failed:
@@ -192,6 +209,7 @@ SETUPS = [
     ("bm25-bigrams", "BM25 over character bigrams"),
     ("tantivy-words", "tantivy BM25 over jieba search-mode words"),
     ("policy-search-no-places", "policy-search without the place constraint"),
+    ("policy-search-no-verbatim", "policy-search without the verbatim bonus"),
     ("policy-search", "policy-search (this project)"),
 ]
 
@@ -219,8 +237,7 @@ def run_setup(name: str, setup, corpus, queries, k: int, groups: dict[str, str])
         judged = []
         for qid, question, answer in queries:
             ids = rank(question)
-            same = [groups.get(i, i) for i in ids]
-            position = same.index(groups.get(answer, answer)) + 1 if groups.get(answer, answer) in same else None
+            position = _position(ids, answer, groups)
             strict = ids.index(answer) + 1 if answer in ids else None
             judged.append(Judged(qid, question, answer, position, ids[0] if ids else None, None, strict))
         searched = time.perf_counter()
@@ -234,6 +251,60 @@ def run_setup(name: str, setup, corpus, queries, k: int, groups: dict[str, str])
     metrics["index_s"] = round(built - started, 1)
     metrics["search_s"] = round(searched - built, 1)
     return metrics
+
+
+def cross_validate(corpus_path: Path, queries, groups: dict[str, str], k: int) -> dict:
+    """Five-fold cross-validation of the fitted values over the question ids (see the module's
+    text): the held-out MRR@k, on all questions and on each half, and the values each fold chose."""
+    import itertools
+    import random
+
+    from policy_search.evaluation import reciprocal_rank
+
+    names = list(CV_GRID)
+    grid = [dict(zip(names, values)) for values in itertools.product(*(CV_GRID[n] for n in names))]
+    with tempfile.TemporaryDirectory(prefix="bench-cv-") as tmp:
+        rank, close = setup_policy_search(corpus_path)({}, k, Path(tmp))
+        scores = []  # per pair of values: each question's reciprocal rank
+        for values in grid:
+            set_fitted(values)
+            scores.append({qid: reciprocal_rank(_position(rank(question), answer, groups))
+                           for qid, question, answer in queries})
+        set_fitted({})
+        close()
+    ids = sorted({qid for qid, _, _ in queries})
+    random.Random(CV_SEED).shuffle(ids)
+    folds = [set(ids[i::CV_FOLDS]) for i in range(CV_FOLDS)]
+    held_out: dict[str, float] = {}
+    chosen = []
+    for fold in folds:
+        def train_mrr(n: int) -> float:
+            return sum(v for qid, v in scores[n].items() if qid not in fold)
+        best = max(range(len(grid)), key=lambda n: (round(train_mrr(n), 9), grid[n] == SHIPPED))
+        chosen.append(grid[best])
+        held_out.update({qid: v for qid, v in scores[best].items() if qid in fold})
+    shipped = scores[grid.index(SHIPPED)] if SHIPPED in grid else None
+
+    def mean(values) -> float:
+        values = list(values)
+        return round(sum(values) / len(values), 4) if values else 0.0
+
+    def halves(table: dict[str, float]) -> dict:
+        return {f"MRR@{k}": mean(table.values()),
+                **{f"MRR@{k} {half}": mean(v for q, v in table.items() if _id_parity(q) == parity)
+                   for half, parity in (("even", 0), ("odd", 1))},
+                f"R@{k}": mean(1.0 if v > 0 else 0.0 for v in table.values())}
+
+    return {"folds": CV_FOLDS, "seed": CV_SEED, "grid": CV_GRID, "held_out": halves(held_out), "chosen": chosen,
+            "shipped": SHIPPED, "shipped_in_sample": halves(shipped) if shipped else None,
+            "all_off_in_sample": halves(scores[grid.index(OFF)]) if OFF in grid else None}
+
+
+def _position(ids: list[str], answer: str, groups: dict[str, str]) -> int | None:
+    """Where the answer (or a repost of it) came among ``ids``, from 1; None when absent."""
+    same = [groups.get(i, i) for i in ids]
+    target = groups.get(answer, answer)
+    return same.index(target) + 1 if target in same else None
 
 
 def _id_parity(qid: str) -> int:
@@ -251,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--only", nargs="+", choices=[name for name, _ in SETUPS],
                         help="run only these set-ups")
+    parser.add_argument("--cv", action="store_true",
+                        help="also cross-validate the fitted values (five folds of the question ids; ~3 min)")
     args = parser.parse_args(argv)
     require(args.corpus, args.queries)
 
@@ -272,7 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         "bm25-words": setup_bm25(jieba_words),
         "bm25-bigrams": setup_bm25(char_bigrams),
         "tantivy-words": setup_tantivy,
-        "policy-search-no-places": setup_policy_search(args.corpus, places=False),
+        "policy-search-no-places": setup_policy_search(args.corpus, off=("ELSEWHERE_FACTOR",)),
+        "policy-search-no-verbatim": setup_policy_search(args.corpus, off=("VERBATIM_WEIGHT",)),
         "policy-search": setup_policy_search(args.corpus),
     }
     results: list[dict] = []
@@ -296,9 +370,14 @@ def main(argv: list[str] | None = None) -> int:
         results.append({"setup": name, "label": label, **metrics})
 
     k = args.k
+    cv = None
+    if args.cv:
+        print("cross-validating the fitted values ...", file=sys.stderr, flush=True)
+        cv = cross_validate(args.corpus, queries, groups, k)
     if args.json:
         json.dump({"corpus": str(args.corpus), "queries": str(args.queries), "documents": len(corpus),
-                   "k": k, "results": results, "notes": notes}, sys.stdout, ensure_ascii=False, indent=2)
+                   "k": k, "results": results, "notes": notes, "cross_validation": cv},
+                  sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
     cuts = [f"R@{cut}" for cut in (1, 5, 10) if cut <= k]
@@ -313,6 +392,18 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(header, rows))
     for note in notes:
         print(f"\n{note}")
+    if cv:
+        print(f"\n{cv['folds']}-fold cross-validation over question ids (seed {cv['seed']}) of "
+              f"{', '.join(f'{n} in {v}' for n, v in cv['grid'].items())}:\n")
+        columns = [f"MRR@{k}", f"MRR@{k} even", f"MRR@{k} odd", f"R@{k}"]
+        table = [["held out (each fold's values chosen on the other folds)",
+                  *(f"{cv['held_out'][c]:.4f}" for c in columns)]]
+        for label, key in (("shipped values, in sample", "shipped_in_sample"), ("both off, in sample", "all_off_in_sample")):
+            if cv[key]:
+                table.append([label, *(f"{cv[key][c]:.4f}" for c in columns)])
+        print(markdown_table(["", *columns], table))
+        print("\nchosen per fold: " + "; ".join(", ".join(f"{n}={v}" for n, v in c.items()) for c in cv["chosen"]))
+        print("shipped: " + ", ".join(f"{n}={v}" for n, v in cv["shipped"].items()))
     return 0
 
 

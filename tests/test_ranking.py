@@ -90,8 +90,8 @@ def test_eval_rejects_a_malformed_file(tmp_path, service):
 #: numbers, with the README, when a change to ranking is meant to move them.
 #: A repost of the answer counts as the answer (search shows one hit per group of reposts);
 #: STRICT_DEV_METRICS count the answer's own id only.
-DEV_METRICS = {"R@1": 0.8855, "R@10": 0.9918, "MRR@10": 0.9269, "nDCG@10": 0.9430}
-STRICT_DEV_METRICS = {"R@10": 0.9489, "MRR@10": 0.8905}
+DEV_METRICS = {"R@1": 0.8937, "R@10": 0.9918, "MRR@10": 0.9324, "nDCG@10": 0.9473}
+STRICT_DEV_METRICS = {"R@10": 0.9489, "MRR@10": 0.8948}
 #: A change of 0.005 is about two or three questions of 489 moving: noise is zero (the
 #: ranking is deterministic), so anything beyond that is a real change, better or worse.
 DEV_TOLERANCE = 0.005
@@ -142,3 +142,23 @@ def test_words_standing_together_in_one_passage_rank_first(tmp_path):
     with open_service(data_dir) as svc:
         page = svc.search("餐饮企业专项补贴")
     assert [h.title for h in page.hits][0].startswith("关于支持服务业")
+
+
+VERBATIM_DOCS = {
+    "said.txt": "关于做好防疫工作的通知（示例）\n各单位：企业复工复产应做好防疫物资准备，落实测温登记。",
+    "scattered.txt": "关于企业复工复产准备工作的通知（示例）\n企业复工复产准备。准备做好，企业复工复产做好准备，"
+                     "做好企业复工复产准备。",
+}
+
+
+def test_the_text_saying_the_question_in_its_words_comes_first(tmp_path, monkeypatch):
+    """Both texts hold every word of the question; the one holding its wording in order (four
+    characters at a time, across word boundaries) comes first, though its words score less."""
+    from policy_search.search import rerank
+
+    data_dir = index_texts(tmp_path / "docs", tmp_path / "var", VERBATIM_DOCS)
+    question = "企业复工复产应做好什么准备？"
+    with open_service(data_dir) as svc:
+        assert first_title(svc, question).startswith("关于做好防疫工作")
+        monkeypatch.setattr(rerank, "VERBATIM_WEIGHT", 0.0)
+        assert first_title(svc, question).startswith("关于企业复工复产准备")  # the bonus is what decides

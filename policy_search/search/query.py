@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 
 from policy_search.text.analysis import bigram_pieces, segment, synonyms
+from policy_search.text.fold import fold
 from policy_search.text.docnumber import doc_number_key, find_doc_numbers, normalize_doc_number
 from policy_search.errors import QueryError
 from policy_search.storage.schema import TEXT_FIELDS
@@ -47,6 +48,8 @@ SYNONYM_WEIGHT = 0.25
 
 _QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』')
 _EXCLUDED = re.compile(r"(?:(?<=\s)|^)[-－]([^\s\"“”]+)")
+#: A run of Chinese characters, letters or digits (in folded text).
+_RUN = re.compile(r"[0-9a-z\u3400-\u9fff]+")
 
 
 @dataclass
@@ -57,6 +60,9 @@ class ParsedQuery:
     phrases: list[list[str]] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     doc_numbers: list[str] = field(default_factory=list)
+    #: The query as typed, less its excluded words, folded: its runs of Chinese characters, letters
+    #: and digits in order (the second look matches pieces of them verbatim, see :mod:`rerank`).
+    runs: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -97,6 +103,7 @@ def parse_user_query(text: str) -> ParsedQuery:
         excluded.extend(segment(match.group(1)))
     parsed.excluded = list(dict.fromkeys(excluded))
     rest = _EXCLUDED.sub(" ", rest)
+    parsed.runs = _RUN.findall(fold(_EXCLUDED.sub(" ", text)))
     words = segment(rest)
     parsed.words = list(dict.fromkeys(words))
     check_query_cost(parsed)

@@ -474,7 +474,7 @@ class SearchService:
         if parsed.words:
             weights = rerank.query_weights(parsed.words, lambda piece: view.idf("bigrams", piece))
             head = _rerank_within([(sc, folded[ref], ref) for sc, ref in ordered[:rerank.RERANK_DEPTH]],
-                                  weights, budget)
+                                  weights, rerank.question_pieces(parsed.runs), budget)
             if head is not None:
                 ordered = head + ordered[rerank.RERANK_DEPTH:]
         named = places.provinces_named(parsed.words)
@@ -734,10 +734,10 @@ def _marked_terms(parsed: ParsedQuery) -> list[str]:
     return marked + ["".join(p) for p in parsed.phrases if len(p) > 1]
 
 
-def _rerank_within(scored: list[tuple[float, str, object]], weights: dict[str, float],
+def _rerank_within(scored: list[tuple[float, str, object]], weights: dict[str, float], pieces: set[str],
                    budget: Budget) -> list[tuple[float, object]] | None:
     """:func:`rerank.rerank` while the budget lasts (asked before each text); None when it ran out."""
-    return rerank.rerank(scored, weights, stop=budget.over)
+    return rerank.rerank(scored, weights, pieces, stop=budget.over)
 
 
 def load_query_tables() -> None:
