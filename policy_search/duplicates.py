@@ -13,8 +13,9 @@ retelling the same measures) at 0.88, then 0.80 and below.
 
 A pair that clears the threshold is still refused when the two records are two versions of one
 document rather than one notice twice (see :func:`version_conflict`): a 文号 of one the other
-never gives, or a date one states as its own (its 成文日期, the dates of its record of passing,
-promulgation and amendment) that the other never mentions. Revised laws and regulations keep
+never gives, an amendment one records on a date the other never mentions, or a date one states
+as its own (its 成文日期, the dates of its record of passing, promulgation and amendment) that
+the other, stating dates of its own, never mentions. Revised laws and regulations keep
 nearly all their text from one version to the next; a repost keeps the notice's own 文号 and dates.
 
 The LSH is built at each refresh from the stored MinHashes (128 64-bit values a policy: 1 KB),
@@ -58,6 +59,8 @@ _SPACE = re.compile(r"\s+")
 #: ``2020年11月29日 《国务院关于修改…的决定》第一次修订``). 施行 is left out: a law's date of
 #: entry into force is given by some copies and not others.
 _RECORD_WORDS = re.compile(r"通过|公布|发布|批准|修订|修正|修改")
+#: The words of an amendment among them.
+_AMENDMENT_WORDS = re.compile(r"修订|修正|修改")
 #: Where a clause ends: the sentence or the line.
 _CLAUSE_END = re.compile(r"[。；;\n]")
 _DIGITS = re.compile(r"\d+")
@@ -160,22 +163,26 @@ def number_core(doc_number: str) -> tuple[int, ...]:
     return tuple(int(n) for n in _DIGITS.findall(doc_number_key(doc_number)))
 
 
-def record_dates(text: str) -> set[str]:
-    """The dates a text gives in a record of enactment: each date whose clause (up to the next
-    date, the end of the sentence or of the line) says passed, promulgated, approved or amended.
+def record_dates(text: str) -> tuple[set[str], set[str]]:
+    """The dates a text gives in a record of enactment, and those of them that are amendments:
+    each date whose clause (up to the next date, the end of the sentence or of the line) says
+    passed, promulgated, approved or amended (修订, 修正, 修改: an amendment).
 
-    >>> sorted(record_dates("2009年10月13日 国务院令第564号公布\\n2020年11月29日 《决定》第一次修订\\n"
-    ...                     "本条例自2010年1月1日起施行。"))
-    ['2009-10-13', '2020-11-29']
+    >>> record, amended = record_dates("2009年10月13日 国务院令第564号公布\\n2020年11月29日 《决定》第一次修订\\n"
+    ...                                "本条例自2010年1月1日起施行。")
+    >>> sorted(record), sorted(amended)
+    (['2009-10-13', '2020-11-29'], ['2020-11-29'])
     """
     dates = find_dates(text or "")
-    found = set()
+    record, amended = set(), set()
     for i, (iso, _, end) in enumerate(dates):
         stop = dates[i + 1][1] if i + 1 < len(dates) else len(text)
         clause = _CLAUSE_END.split(text[end:stop], maxsplit=1)[0]
         if _RECORD_WORDS.search(clause):
-            found.add(iso)
-    return found
+            record.add(iso)
+            if _AMENDMENT_WORDS.search(clause):
+                amended.add(iso)
+    return record, amended
 
 
 @dataclass(frozen=True)
@@ -187,6 +194,8 @@ class Evidence:
     numbers: frozenset
     #: the dates it states as its own: its 成文日期 and its record of enactment
     own_dates: frozenset
+    #: the dates of amendments in that record
+    amended: frozenset
     #: every date it mentions, the own ones included
     dates: frozenset
 
@@ -195,8 +204,9 @@ class Evidence:
         text = policy.text or ""
         number = number_core(policy.doc_number) if policy.doc_number else None
         numbers = {number_core(n) for n in find_doc_numbers(text)} | ({number} if number else set())
-        own = record_dates(text) | ({policy.written_date} if policy.written_date else set())
-        return cls(number, frozenset(numbers), frozenset(own),
+        record, amended = record_dates(text)
+        own = record | ({policy.written_date} if policy.written_date else set())
+        return cls(number, frozenset(numbers), frozenset(own), frozenset(amended),
                    frozenset({iso for iso, _, _ in find_dates(text)} | own))
 
 
@@ -207,12 +217,16 @@ def version_conflict(a: Evidence, b: Evidence) -> str | None:
       regulation cites the decree of its first version, never the other way round). Only the
       numbers count, so a joint notice read as 财政部公告2020年第6号 on one site and
       税务总局公告2020年第6号 on another stays one.
-    - dates: both state dates of their own, and one of those is nowhere in the other text (the
-      later version records an amendment the earlier cannot know). A copy that states none, a
-      repost without the header, is not refused on dates.
+    - amendment: one records an amendment on a date the other never mentions (the later
+      version of a law against the earlier, even when the earlier comes without its header).
+    - dates: both state dates of their own, and one of those is nowhere in the other text (a
+      date of passing or promulgation of one version the other cannot know). A copy that states
+      none, a repost without the header or the signature, is not refused on dates.
     """
     if a.number and b.number and (a.number not in b.numbers or b.number not in a.numbers):
         return "文号"
+    if not (a.amended <= b.dates and b.amended <= a.dates):
+        return "amendment"
     if a.own_dates and b.own_dates and not (a.own_dates <= b.dates and b.own_dates <= a.dates):
         return "dates"
     return None

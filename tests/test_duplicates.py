@@ -219,6 +219,20 @@ def test_two_versions_of_a_regulation_or_two_numbers_of_a_notice_are_not_reposts
     assert _groups(data_dir) == [(ids["e_original.txt"], {ids["e_original.txt"], ids["f_repost.txt"]})]
 
 
+def test_a_text_without_its_header_groups_with_its_version_not_with_the_amended_one(tmp_path):
+    """A copy without the record of enactment states no date of its own: it is not refused for
+    that, but the amendment the later version records is a date it never mentions."""
+    bare = "# 枣庄市城市绿化条例\n\n" + RULES
+    folder = tmp_path / "docs"
+    for name, text in (("a_first.md", FIRST), ("b_amended.md", AMENDED), ("c_bare.md", bare)):
+        write_policy(folder, name, text)
+    data_dir = tmp_path / "data"
+    ingest([folder], data_dir)
+    ids = _ids_by_file(data_dir)
+    # canonical: no 文号 on either side, so the longer text (the one with its record)
+    assert _groups(data_dir) == [(ids["a_first.md"], {ids["a_first.md"], ids["c_bare.md"]})]
+
+
 def test_a_joint_notice_whose_doc_number_two_sites_read_differently_stays_one(tmp_path):
     """Only the numbers of two 文号 are compared: 财政部公告2020年第6号 and 税务总局公告2020年第6号
     are one joint notice (ncp/corpus.tsv has such a pair)."""
@@ -261,6 +275,9 @@ LAW_VERSIONS = {  # versions of one law or regulation, each pair above the thres
         "DLC/山东地方法规/地方性法规/山东/济南市钢结构建筑应用促进条例(2019-02-12).md",
     "司法解释/最高人民法院关于适用《婚姻法》若干问题的解释（二）(2003-12-25).md":
         "司法解释/最高人民法院关于适用《婚姻法》若干问题的解释（二）的补充规定(2017-02-28).md",
+    # the earlier without its record of enactment: the later's amendments are dates it never mentions
+    "DLC/上海地方法规/地方性法规/上海/上海市实施《义务教育法》办法(2009-02-24).md":
+        "DLC/上海地方法规/地方性法规/上海/上海市实施《义务教育法》办法(2024-09-27).md",
 }
 LAW_COPIES = {  # one text catalogued twice: reposts
     "行政法/广告法(2021-04-29).md": "经济法/广告法(2021-04-29).md",
