@@ -324,3 +324,16 @@ def test_versions_of_real_laws_are_refused_and_copies_of_one_version_kept(tmp_pa
     heads = {frozenset(members): head for head, members in groups}
     assert heads[frozenset({pid["行政法规/个人所得税法实施条例(2018-12-18).md"], ids["govcn-707.html"]})] in {
         pid["行政法规/个人所得税法实施条例(2018-12-18).md"], ids["govcn-707.html"]}
+
+
+def test_the_ncp_groups_are_those_checked_by_hand(ncp_data_dir):
+    """``tests/fixtures/repost_groups_checked.tsv``: the groups of the real data read by hand
+    (bench/repost_sample.py). Its ncp rows are exactly the groups of ncp/corpus.tsv alone, with the
+    same canonical policy."""
+    path = Path(__file__).parent / "fixtures" / "repost_groups_checked.tsv"
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert all(row[3] in {"same", "different"} and row[4] for row in rows)
+    checked = {row[0]: row[1].split(",") for row in rows if row[2] == "ncp" and row[3] == "same"}
+    with open_service(ncp_data_dir) as service:
+        found = {head: [pid for pid, _ in members] for head, members in service.catalog.duplicate_groups().items()}
+    assert {head: set(ids) for head, ids in found.items()} == {head: set(ids) for head, ids in checked.items()}
