@@ -11,6 +11,13 @@ The threshold was measured on the 599 documents of ``ncp/corpus.tsv`` (see the R
 of true reposts stand at 0.92 and above, the closest pair that is not one (two news articles
 retelling the same measures) at 0.88, then 0.80 and below.
 
+A pair that clears the threshold is still refused when the two records are two versions of one
+document rather than one notice twice (see :func:`version_conflict`): a 文号 of one the other
+never gives, an amendment one records on a date the other never mentions, or a date one states
+as its own (its 成文日期, the dates of its record of passing, promulgation and amendment) that
+the other, stating dates of its own, never mentions. Revised laws and regulations keep
+nearly all their text from one version to the next; a repost keeps the notice's own 文号 and dates.
+
 The LSH is built at each refresh from the stored MinHashes (128 64-bit values a policy: 1 KB),
 so a refresh costs reading those plus hashing the touched texts; the catalog holds the pairs
 and the groups, and pages and searches read only those.
@@ -18,10 +25,13 @@ and the groups, and pages and searches read only those.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 
+from policy_search.text.dates import find_dates
+from policy_search.text.docnumber import doc_number_key, find_doc_numbers
 from policy_search.text.fold import fold
 
 #: Characters in a shingle. Five keeps two different notices that share set phrases
@@ -39,7 +49,21 @@ SEED = 20200130
 #: datasketch's hashing scheme, named so that stored values are read back under the one that made them.
 SCHEME = "affine32"
 
+#: Changed whenever what makes a pair (threshold, shingles, the refusals) changes: a catalog whose
+#: pairs were found under another rule has all of them computed again at the next refresh.
+RULE_VERSION = 2
+
 _SPACE = re.compile(r"\s+")
+#: Words of a record of enactment: a date followed, in the same clause, by one of them is a date
+#: the document states as its own (``2009年10月13日 中华人民共和国国务院令第564号公布``,
+#: ``2020年11月29日 《国务院关于修改…的决定》第一次修订``). 施行 is left out: a law's date of
+#: entry into force is given by some copies and not others.
+_RECORD_WORDS = re.compile(r"通过|公布|发布|批准|修订|修正|修改")
+#: The words of an amendment among them.
+_AMENDMENT_WORDS = re.compile(r"修订|修正|修改")
+#: Where a clause ends: the sentence or the line.
+_CLAUSE_END = re.compile(r"[。；;\n]")
+_DIGITS = re.compile(r"\d+")
 
 
 def shingles(text: str) -> set[str]:
@@ -130,25 +154,119 @@ def canonical_order(member: dict) -> tuple:
     return (not member.get("doc_number"), -member["length"], member["created_at"], member["id"])
 
 
+def number_core(doc_number: str) -> tuple[int, ...]:
+    """The numbers of a 文号 (year, serial), which stay when copies spell the issuers differently.
+
+    >>> number_core("财政部 海关总署 税务总局公告2020年第6号"), number_core("国令第707号")
+    ((2020, 6), (707,))
+    """
+    return tuple(int(n) for n in _DIGITS.findall(doc_number_key(doc_number)))
+
+
+def record_dates(text: str) -> tuple[set[str], set[str]]:
+    """The dates a text gives in a record of enactment, and those of them that are amendments:
+    each date whose clause (up to the next date, the end of the sentence or of the line) says
+    passed, promulgated, approved or amended (修订, 修正, 修改: an amendment).
+
+    >>> record, amended = record_dates("2009年10月13日 国务院令第564号公布\\n2020年11月29日 《决定》第一次修订\\n"
+    ...                                "本条例自2010年1月1日起施行。")
+    >>> sorted(record), sorted(amended)
+    (['2009-10-13', '2020-11-29'], ['2020-11-29'])
+    """
+    dates = find_dates(text or "")
+    record, amended = set(), set()
+    for i, (iso, _, end) in enumerate(dates):
+        stop = dates[i + 1][1] if i + 1 < len(dates) else len(text)
+        clause = _CLAUSE_END.split(text[end:stop], maxsplit=1)[0]
+        if _RECORD_WORDS.search(clause):
+            record.add(iso)
+            if _AMENDMENT_WORDS.search(clause):
+                amended.add(iso)
+    return record, amended
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a policy says of which document, and which version, it is."""
+    #: the numbers of its own 文号 (:func:`number_core`), None without one
+    number: tuple[int, ...] | None
+    #: the numbers of every 文号 it gives, its own and those its text cites
+    numbers: frozenset
+    #: the dates it states as its own: its 成文日期 and its record of enactment
+    own_dates: frozenset
+    #: the dates of amendments in that record
+    amended: frozenset
+    #: every date it mentions, the own ones included
+    dates: frozenset
+
+    @classmethod
+    def of(cls, policy) -> "Evidence":
+        text = policy.text or ""
+        number = number_core(policy.doc_number) if policy.doc_number else None
+        numbers = {number_core(n) for n in find_doc_numbers(text)} | ({number} if number else set())
+        record, amended = record_dates(text)
+        own = record | ({policy.written_date} if policy.written_date else set())
+        return cls(number, frozenset(numbers), frozenset(own), frozenset(amended),
+                   frozenset({iso for iso, _, _ in find_dates(text)} | own))
+
+
+def version_conflict(a: Evidence, b: Evidence) -> str | None:
+    """Why two similar texts are not one notice reposted, or None when nothing says so.
+
+    - 文号: both have one, and one of them is not among the 文号 the other gives (a revised
+      regulation cites the decree of its first version, never the other way round). Only the
+      numbers count, so a joint notice read as 财政部公告2020年第6号 on one site and
+      税务总局公告2020年第6号 on another stays one.
+    - amendment: one records an amendment on a date the other never mentions (the later
+      version of a law against the earlier, even when the earlier comes without its header).
+    - dates: both state dates of their own, and one of those is nowhere in the other text (a
+      date of passing or promulgation of one version the other cannot know). A copy that states
+      none, a repost without the header or the signature, is not refused on dates.
+    """
+    if a.number and b.number and (a.number not in b.numbers or b.number not in a.numbers):
+        return "文号"
+    if not (a.amended <= b.dates and b.amended <= a.dates):
+        return "amendment"
+    if a.own_dates and b.own_dates and not (a.own_dates <= b.dates and b.own_dates <= a.dates):
+        return "dates"
+    return None
+
+
 def refresh(catalog, touched: Iterable[str]) -> None:
     """Recompute the MinHashes and repost pairs of the touched policies, then the groups.
 
     Call inside the catalog's transaction after a writer's commit. An active policy without a
-    MinHash (a catalog of an older release, an import) counts as touched.
+    MinHash (a catalog of an older release, an import) counts as touched; so does every active
+    policy when the catalog's pairs were found under another :data:`RULE_VERSION`.
     """
     active = catalog.active_ids()
     stored = catalog.minhash_ids()
     touched = (set(touched) | (active - stored)) & (active | stored)
+    if catalog.duplicate_rule() != RULE_VERSION:
+        touched |= active
+        catalog.set_duplicate_rule(RULE_VERSION)
     if not touched and not (stored - active):
         return
     gone = stored - active
+    policies: dict = {}
     texts: dict[str, set[str]] = {}
+    evidence: dict[str, Evidence] = {}
+
+    def policy_of(pid: str):
+        if pid not in policies:
+            policies[pid] = catalog.get_policy(pid)
+        return policies[pid]
 
     def shingles_of(pid: str) -> set[str]:
         if pid not in texts:
-            policy = catalog.get_policy(pid)
+            policy = policy_of(pid)
             texts[pid] = shingles(policy.text if policy is not None else "")
         return texts[pid]
+
+    def evidence_of(pid: str) -> Evidence:
+        if pid not in evidence:
+            evidence[pid] = Evidence.of(policy_of(pid))
+        return evidence[pid]
 
     for pid in touched | gone:
         catalog.delete_duplicate_pairs(pid)
@@ -161,13 +279,13 @@ def refresh(catalog, touched: Iterable[str]) -> None:
         signatures = {pid: np.frombuffer(blob, dtype=np.uint64) for pid, blob in catalog.minhashes()}
         for a, b in candidate_pairs(signatures, probes):
             similarity = jaccard(shingles_of(a), shingles_of(b))
-            if similarity >= THRESHOLD:
+            if similarity >= THRESHOLD and version_conflict(evidence_of(a), evidence_of(b)) is None:
                 catalog.put_duplicate_pair(a, b, similarity)
     rows = []
     for group in components(catalog.duplicate_pairs()):
         members = []
         for pid in group:
-            policy = catalog.get_policy(pid)
+            policy = policy_of(pid)
             status = catalog.policy_status(pid)
             members.append({"id": pid, "doc_number": policy.doc_number, "length": len(policy.text),
                             "created_at": status["created_at"]})

@@ -80,6 +80,9 @@ CREATE TABLE IF NOT EXISTS duplicates (
     canonical_id TEXT NOT NULL,    -- the group's canonical policy (itself for that one)
     similarity REAL NOT NULL       -- Jaccard similarity to the canonical policy
 );
+CREATE TABLE IF NOT EXISTS duplicate_rule (
+    version INTEGER NOT NULL       -- duplicates.RULE_VERSION the pairs were found under (one row)
+);
 CREATE INDEX IF NOT EXISTS duplicates_canonical ON duplicates(canonical_id);
 CREATE INDEX IF NOT EXISTS history_policy ON history(policy_id);
 CREATE INDEX IF NOT EXISTS history_batch ON history(batch_id);
@@ -432,6 +435,16 @@ class Catalog:
         """Replace the groups: ``(policy_id, canonical_id, similarity)`` for every member."""
         self.conn.execute("DELETE FROM duplicates")
         self.conn.executemany("INSERT INTO duplicates(policy_id, canonical_id, similarity) VALUES (?,?,?)", rows)
+
+    def duplicate_rule(self) -> int | None:
+        """The rule version the stored pairs were found under (None before any)."""
+        row = self.conn.execute("SELECT version FROM duplicate_rule").fetchone()
+        return row[0] if row else None
+
+    def set_duplicate_rule(self, version: int) -> None:
+        """Record the rule version the pairs are now found under."""
+        self.conn.execute("DELETE FROM duplicate_rule")
+        self.conn.execute("INSERT INTO duplicate_rule(version) VALUES (?)", (version,))
 
     def duplicate_groups(self) -> dict[str, list[tuple[str, float]]]:
         """Every group by its canonical id: its members ``(id, similarity)``, the canonical
