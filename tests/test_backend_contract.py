@@ -490,6 +490,29 @@ def test_ranked_answers_best_first_with_scores_and_idf(factory, corpus_data_dir)
         backend.close()
 
 
+def test_groups_of_reposts_count_once_and_list_once(factory, corpus_data_dir):
+    backend = factory.open(factory.corpus(corpus_data_dir))
+    try:
+        with backend.reading() as view:
+            terms = query_terms(parse_user_query("企业"))
+            plain = view.ranked(RankedRequest(terms=terms, count=8))
+            every = view.listed(ListRequest(terms=terms, facets=False))
+            ids = view.policy_ids(every.refs)
+            assert len(ids) >= 6
+            head, second, third = ids[1], ids[3], ids[5]  # a group of three, and an id no longer indexed
+            groups = {head: head, second: head, third: head, "no-such-id": head}
+            grouped = view.ranked(RankedRequest(terms=terms, count=8, groups=groups))
+            assert grouped.total == plain.total - 2
+            assert grouped.refs == plain.refs and grouped.facets == plain.facets  # documents, not thinned
+            listed = view.listed(ListRequest(terms=terms, facets=False, groups=groups))
+            once = [pid for pid in ids if pid not in (second, third)]
+            assert view.policy_ids(listed.refs) == once and listed.total == len(once)
+            page = view.listed(ListRequest(terms=terms, facets=False, groups=groups, start=2, count=3))
+            assert view.policy_ids(page.refs) == once[2:5] and page.total == len(once)
+    finally:
+        backend.close()
+
+
 def _fields(policy_id: str, title: str, text: str) -> dict:
     return policy_to_fields(Policy(id=policy_id, title=title, text=text))
 

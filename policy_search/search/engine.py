@@ -33,6 +33,7 @@ facet values        one matrix per facet field (four), values × documents bytes
                     index, not of the queries
 date order          one ``int32`` per document
 ids                 one string per document (the id column, read once)
+groups of reposts   one ``int32`` per document, for the last groups asked (the catalog's)
 ==================  ==========================================================================
 
 A server reads ahead before it answers (:meth:`Snapshot.warm_postings`, :meth:`Snapshot.warm_folded`,
@@ -46,7 +47,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -128,6 +129,7 @@ class Snapshot:
         self._folded_chars = 0
         self._by_date: np.ndarray | None = None
         self._ids: list[str] | None = None
+        self._groups: tuple[dict[str, str], np.ndarray] | None = None
         self._lock = threading.Lock()
 
     def _field_lengths(self, reader, field: str) -> np.ndarray:
@@ -460,6 +462,38 @@ class Snapshot:
                                  for d in range(self.doc_count)]
                     self._ids = found
         return self._ids
+
+    # --- groups of reposts (policy_search/duplicates.py) ------------------------------
+
+    def group_keys(self, groups: Mapping[str, str]) -> np.ndarray:
+        """Each document number's group of reposts, as a number (that of its group's canonical
+        id among all of them, sorted), -1 for a document in none. ``groups`` maps each grouped
+        id to its canonical id; the array is made once per generation and groups."""
+        made = self._groups
+        if made is None or made[0] != groups:
+            heads = {head: n for n, head in enumerate(sorted(set(groups.values())))}
+            keys = np.full(self.doc_count, -1, np.int32)
+            for docnum, pid in enumerate(self.ids()):
+                head = groups.get(pid)
+                if head is not None:
+                    keys[docnum] = heads[head]
+            made = self._groups = (dict(groups), keys)
+        return made[1]
+
+    def count_groups(self, matched: np.ndarray, groups: Mapping[str, str]) -> int:
+        """How many documents ``matched`` (a mask) holds, the documents of a group counted once."""
+        keys = self.group_keys(groups)[matched]
+        grouped = keys[keys >= 0]
+        return len(keys) - len(grouped) + len(np.unique(grouped))
+
+    def first_of_groups(self, docs: np.ndarray, groups: Mapping[str, str]) -> np.ndarray:
+        """``docs`` (document numbers, in order) without those a document of their group precedes."""
+        keys = self.group_keys(groups)[docs]
+        keep = keys < 0
+        grouped = np.flatnonzero(~keep)
+        _, first = np.unique(keys[grouped], return_index=True)
+        keep[grouped[first]] = True
+        return docs[keep]
 
     # --- date order ------------------------------------------------------------------
 

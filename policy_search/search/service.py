@@ -468,9 +468,10 @@ class SearchService:
         ranked = view.ranked(RankedRequest(terms=query_terms(parsed), count=depth,
                                            pairs=adjacent_pairs(parsed.words), phrases=parsed.phrases,
                                            excluded=parsed.excluded, filters=filters, facets=details,
-                                           stop=budget.over))
+                                           stop=budget.over, groups=canonical))
         ordered = list(zip(ranked.scores, ranked.refs))
-        folded = {ref: view.folded_body(ref) for _, ref in ordered[:depth]}
+        # the second look reads the best texts; a page's snippets read the others they need
+        folded = {ref: view.folded_body(ref) for _, ref in ordered[:rerank.RERANK_DEPTH]}
         if parsed.words:
             weights = rerank.query_weights(parsed.words, lambda piece: view.idf("bigrams", piece))
             head = _rerank_within([(sc, folded[ref], ref) for sc, ref in ordered[:rerank.RERANK_DEPTH]],
@@ -480,34 +481,18 @@ class SearchService:
         named = places.provinces_named(parsed.words)
         if named:
             ordered = _placed(view, ordered[:depth], named) + ordered[depth:]
-        total = ranked.total
-        if canonical:
+        if canonical:  # one hit a group (the backend's total counts groups)
             kept = _first_of_groups(view.policy_ids([ref for _, ref in ordered]), canonical)
             ordered = [ordered[i] for i in kept]
-            if ranked.total > len(ranked.refs):  # matches past the depth: count their groups too
-                every = view.listed(ListRequest(terms=query_terms(parsed), phrases=parsed.phrases,
-                                                excluded=parsed.excluded, filters=filters, facets=False,
-                                                stop=budget.over))
-                total = len(_first_of_groups(view.policy_ids(every.refs), canonical))
-            else:
-                total = len(ordered)
         # the stored fields of the page's documents only (the rest were needed only folded)
         page = [(round(score, 4), ref, view.document(ref)) for score, ref in ordered[wanted - limit:wanted]]
         hits = _hits(view, page, _marked_terms(parsed), details, budget, folded)
-        return hits, total, ranked.facets
+        return hits, ranked.total, ranked.facets
 
     def _listed_once_per_group(self, view: IndexView, request: ListRequest) -> RankedResult:
         """``view.listed(request)`` with each group of reposts (:mod:`policy_search.duplicates`)
-        listed once, by its first member in the order, and ``total`` counting groups. With
-        groups in the catalog every match is listed (references only) to page and count them."""
-        canonical = self.catalog.canonical_of()
-        if not canonical:
-            return view.listed(request)
-        every = view.listed(dataclasses.replace(request, start=0, count=None))
-        refs = [every.refs[i] for i in _first_of_groups(view.policy_ids(every.refs), canonical)]
-        end = None if request.count is None else request.start + request.count
-        return RankedResult(refs=refs[request.start:end], scores=[0.0] * len(refs[request.start:end]),
-                            total=len(refs), facets=every.facets)
+        listed once, by its first member in the order, and ``total`` counting groups."""
+        return view.listed(dataclasses.replace(request, groups=self.catalog.canonical_of()))
 
     def first_seen(self, text: str = "", *, limit: int = MAX_FIRST_SEEN, **filters) -> SeenPage:
         """What is new: the policies a search matches, the latest to enter the catalog first (not

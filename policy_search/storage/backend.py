@@ -22,7 +22,7 @@ indexed documents and answers, over one consistent state of the index (a *view*)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, ContextManager, Iterable, Protocol, runtime_checkable
+from typing import Callable, ContextManager, Iterable, Mapping, Protocol, runtime_checkable
 
 from policy_search.search.filters import Filters
 from policy_search.search.query import COORDINATION, PAIR_WEIGHT
@@ -41,6 +41,11 @@ class RankedRequest:
     they stand side by side in the body; every quoted phrase of ``phrases`` must stand in
     the title or body; a document holding an ``excluded`` word in any text field is left out.
     ``count`` is how many of the best documents to return.
+
+    ``groups`` (each id of a group of reposts → its group's canonical id, see
+    :mod:`policy_search.duplicates`): ``total`` counts the matches of a group once. The best
+    documents are not thinned (the service re-ranks them, then keeps one a group); facets
+    still count documents.
     """
 
     terms: list[tuple[str, str, float]]
@@ -54,6 +59,7 @@ class RankedRequest:
     pair_weight: float = PAIR_WEIGHT
     #: Asked before optional work; once it answers True the backend answers what it has.
     stop: Stop | None = None
+    groups: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class ListRequest:
     A document matches every quoted phrase, else any of ``terms`` (every document when there
     is none), none of the ``excluded`` words, and the filters. ``start``/``count`` pick the
     page (``count=None``: all of them).
+
+    ``groups`` (as :class:`RankedRequest`'s): each group of reposts is listed once, by its
+    first document in the order, and ``total`` counts groups; facets still count documents.
     """
 
     terms: list[tuple[str, str, float]] = field(default_factory=list)
@@ -73,6 +82,7 @@ class ListRequest:
     count: int | None = None
     facets: bool = True
     stop: Stop | None = None
+    groups: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -303,7 +303,8 @@ class LocalView:
     # --- search ------------------------------------------------------------------------
 
     def ranked(self, request: RankedRequest) -> RankedResult:
-        """Scored with arrays (see :mod:`engine`); quoted phrases are masks.
+        """Scored with arrays (see :mod:`engine`); quoted phrases are masks; groups of reposts
+        are counted with an array of each document's group (:meth:`engine.Snapshot.group_keys`).
 
         Past ``request.stop``, phrases are checked no further (the best-scored texts first),
         and words side by side are left out.
@@ -327,12 +328,15 @@ class LocalView:
         scores = arrays.coordinated(raw, matched, leaves, request.coordination)
         scores[self._excluded_mask(request.excluded)] = 0.0
         docs, total = top_documents(scores, mask, request.count)
-        facets = facet_counts(arrays, (scores > 0) & mask) if request.facets else {}
+        found = (scores > 0) & mask if request.facets or request.groups else None
+        if request.groups:
+            total = arrays.count_groups(found, request.groups)
+        facets = facet_counts(arrays, found) if request.facets else {}
         return RankedResult(refs=[int(d) for d in docs], scores=[float(scores[d]) for d in docs],
                             total=total, facets=facets)
 
     def listed(self, request: ListRequest) -> RankedResult:
-        """Newest first: the matches as a mask, in date order."""
+        """Newest first: the matches as a mask, in date order (the first of each group of reposts)."""
         arrays = self.arrays
         within = self._within(request.filters)
         terms = [WeightedTerm(*t) for t in request.terms]
@@ -345,6 +349,8 @@ class LocalView:
         if request.excluded:
             matched = matched & ~self._excluded_mask(request.excluded)
         docs = arrays.newest_first(matched)
+        if request.groups:
+            docs = arrays.first_of_groups(docs, request.groups)
         end = None if request.count is None else request.start + request.count
         facets = facet_counts(arrays, matched) if request.facets else {}
         page = docs[request.start:end].tolist()

@@ -452,6 +452,8 @@ class OpenSearchView:
         body = {"size": depth, "query": query, "track_total_hits": True, "_source": LIGHT_SOURCE}
         if request.facets:
             body["aggs"] = _facet_aggregations()
+        if request.groups:
+            body.setdefault("aggs", {})["grouped"] = _grouped_aggregation(request.groups)
         answer = self._search(body, scored=True)
         hits = answer["hits"]["hits"]
         refs = [self._ref(hit) for hit in hits]
@@ -470,8 +472,11 @@ class OpenSearchView:
                          for ref in refs), key=lambda pair: (-pair[0], pair[1]))
         top = scored[:request.count]
         self._read_texts([ref for _, ref in top])
-        return RankedResult(refs=[ref for _, ref in top], scores=[score for score, _ in top],
-                            total=int(answer["hits"]["total"]["value"]),
+        total = int(answer["hits"]["total"]["value"])
+        if request.groups:  # the matches of a group count once
+            grouped = [b["key"] for b in answer["aggregations"]["grouped"]["ids"]["buckets"]]
+            total -= len(grouped) - len({request.groups[pid] for pid in grouped})
+        return RankedResult(refs=[ref for _, ref in top], scores=[score for score, _ in top], total=total,
                             facets=_facet_counts(answer.get("aggregations", {})) if request.facets else {})
 
     def _present(self, terms: list[tuple[str, str, float]]) -> int:
@@ -563,9 +568,21 @@ class OpenSearchView:
                 "_source": LIGHT_SOURCE}
         if request.facets:
             body["aggs"] = _facet_aggregations()
+        if request.groups:  # every match, to keep the first of each group (a page of them below)
+            body.update({"from": 0, "size": 10_000})
         answer = self._search(body)
         refs = [self._ref(hit) for hit in answer["hits"]["hits"]]
-        return RankedResult(refs=refs, scores=[0.0] * len(refs), total=int(answer["hits"]["total"]["value"]),
+        total = int(answer["hits"]["total"]["value"])
+        if request.groups:
+            kept, seen = [], set()
+            for ref in refs:
+                key = request.groups.get(self._ids[ref], self._ids[ref])
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(ref)
+            total = len(kept)
+            refs = kept[request.start:None if request.count is None else request.start + request.count]
+        return RankedResult(refs=refs, scores=[0.0] * len(refs), total=total,
                             facets=_facet_counts(answer.get("aggregations", {})) if request.facets else {})
 
     def pending_phrase_checks(self, phrases, filters) -> int:
@@ -621,6 +638,12 @@ def _scored_term(field: str, text: str, boost: float, name: str) -> dict:
     if field in STORE_FIELDS:
         return {"term": {field: {"value": text, "boost": boost, "_name": name}}}
     return {"constant_score": {"filter": {"term": {field: text}}, "boost": boost, "_name": name}}
+
+
+def _grouped_aggregation(groups) -> dict:
+    """The ids of the matches that belong to a group of reposts (``groups``: id → canonical id)."""
+    ids = sorted(groups)
+    return {"filter": {"terms": {"id": ids}}, "aggs": {"ids": {"terms": {"field": "id", "size": len(ids)}}}}
 
 
 def _facet_aggregations() -> dict:
