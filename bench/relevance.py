@@ -220,7 +220,7 @@ def repost_groups(corpus: dict[str, str]) -> dict[str, str]:
     groups, a repost of the answer counting as the answer."""
     from policy_search import duplicates
 
-    sets = {docid: duplicates.shingles(text) for docid, text in corpus.items()}
+    sets = {docid: duplicates.shingle_hashes(text) for docid, text in corpus.items()}
     signatures = {docid: duplicates.minhash_values(shingle_set) for docid, shingle_set in sets.items()}
     pairs = [(a, b) for a, b in duplicates.candidate_pairs(signatures, signatures)
              if duplicates.jaccard(sets[a], sets[b]) >= duplicates.THRESHOLD]

@@ -83,7 +83,7 @@ def main() -> None:
     groups = json.loads(done.stdout)["groups"]
 
     from policy_search import open_service
-    from policy_search.duplicates import (THRESHOLD, Evidence, candidate_pairs, jaccard, shingles,
+    from policy_search.duplicates import (THRESHOLD, Evidence, candidate_pairs, jaccard, shingle_hashes,
                                           version_conflict)
     import numpy as np
 
@@ -115,7 +115,7 @@ def main() -> None:
         signatures = {pid: np.frombuffer(blob, dtype=np.uint64) for pid, blob in catalog.minhashes()}
         refused = []
         for a, b in sorted(candidate_pairs(signatures, signatures)):
-            similarity = jaccard(shingles(policy(a).text), shingles(policy(b).text))
+            similarity = jaccard(shingle_hashes(policy(a).text), shingle_hashes(policy(b).text))
             if similarity >= THRESHOLD:
                 why = version_conflict(Evidence.of(policy(a)), Evidence.of(policy(b)))
                 if why:

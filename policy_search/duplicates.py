@@ -1,10 +1,12 @@
 """Reposts: the same notice catalogued under several ids (one copy per site that reposted it).
 
 Each active policy's text is folded (:func:`text.fold.fold`), its whitespace dropped, and cut
-into overlapping runs of ``SHINGLE`` characters. A MinHash of that set (``datasketch``) is kept
-in the catalog; an LSH over the MinHashes of every active policy proposes the candidates of the
-policies a batch touched, and a candidate pair counts as a repost when the exact Jaccard
-similarity of the two sets is at least ``THRESHOLD``. Groups are the connected components of
+into overlapping runs of ``SHINGLE`` characters, each hashed to 64 bits (:func:`shingle_hashes`,
+NumPy over the code points: a collision among a text's shingles is a chance of about one in
+10^10). A MinHash of that set is kept in the catalog; an LSH over the MinHashes of every active
+policy (``datasketch``'s banding) proposes the candidates of the policies a batch touched, and a
+candidate pair counts as a repost when the Jaccard similarity of the two sets is at least
+``THRESHOLD``. Groups are the connected components of
 those pairs, each with one canonical policy (see :func:`canonical_order`).
 
 The threshold was measured on the 599 documents of ``ncp/corpus.tsv`` (see the README): pairs
@@ -46,12 +48,11 @@ THRESHOLD = 0.9
 LSH_THRESHOLD = 0.7
 #: Fixed so that the MinHashes stored by one run compare with those of the next.
 SEED = 20200130
-#: datasketch's hashing scheme, named so that stored values are read back under the one that made them.
-SCHEME = "affine32"
 
-#: Changed whenever what makes a pair (threshold, shingles, the refusals) changes: a catalog whose
-#: pairs were found under another rule has all of them computed again at the next refresh.
-RULE_VERSION = 2
+#: Changed whenever what makes a pair (threshold, shingles, their hashes, the MinHash, the
+#: refusals) changes: a catalog whose pairs were found under another rule has its MinHashes and
+#: pairs computed again at the next refresh. 3: shingles hashed with NumPy, not by datasketch.
+RULE_VERSION = 3
 
 _SPACE = re.compile(r"\s+")
 #: Words of a record of enactment: a date followed, in the same clause, by one of them is a date
@@ -66,44 +67,96 @@ _CLAUSE_END = re.compile(r"[。；;\n]")
 _DIGITS = re.compile(r"\d+")
 
 
-def shingles(text: str) -> set[str]:
-    """The character shingles of a text, folded and without whitespace.
+def shingle_hashes(text: str) -> np.ndarray:
+    """The distinct shingles of a text (runs of ``SHINGLE`` characters of it folded and without
+    whitespace; a shorter text is one shingle), each as a 64-bit hash, sorted.
 
-    >>> sorted(shingles("國務院 辦公廳"))
-    ['务院办公厅', '国务院办公']
-    >>> shingles("短")
-    {'短'}
+    >>> len(shingle_hashes("國務院 辦公廳")), len(shingle_hashes("短")), len(shingle_hashes(" "))
+    (2, 1, 0)
+    >>> bool((shingle_hashes("国务院办公厅") == shingle_hashes("國務院 辦公廳")).all())
+    True
     """
     flat = _SPACE.sub("", fold(text or ""))
-    if len(flat) <= SHINGLE:
-        return {flat} if flat else set()
-    return {flat[i:i + SHINGLE] for i in range(len(flat) - SHINGLE + 1)}
+    codes = np.frombuffer(flat.encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.uint64)
+    if not len(codes):
+        return np.zeros(0, np.uint64)
+    width = min(SHINGLE, len(codes))
+    count = len(codes) - width + 1
+    hashes = np.full(count, _FNV_OFFSET, np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(width):  # FNV-1a over the code points, then a 64-bit finaliser
+            hashes = (hashes ^ codes[k:k + count]) * _FNV_PRIME
+        return np.unique(_mix64(hashes))
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
-    """Exact Jaccard similarity of two sets (0 when both are empty).
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
 
-    >>> jaccard({"a", "b"}, {"b", "c"})
+
+def _mix64(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser: every input bit moves every output bit."""
+    with np.errstate(over="ignore"):
+        values = (values ^ (values >> np.uint64(33))) * np.uint64(0xFF51AFD7ED558CCD)
+        values = (values ^ (values >> np.uint64(33))) * np.uint64(0xC4CEB9FE1A85EC53)
+        return values ^ (values >> np.uint64(33))
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sets given as sorted arrays of distinct values (0 when both
+    are empty).
+
+    >>> jaccard(np.array([1, 2]), np.array([2, 3]))
     0.3333333333333333
     """
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
+    common = len(np.intersect1d(a, b, assume_unique=True))
+    union = len(a) + len(b) - common
+    return common / union if union else 0.0
 
 
-def minhash_values(shingle_set: Iterable[str]) -> np.ndarray:
-    """The MinHash of a shingle set, as its ``NUM_PERM`` 64-bit hash values."""
-    from datasketch import MinHash  # imports SciPy: only when a writer refreshes the groups
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-    minhash.update_batch([s.encode("utf-8") for s in shingle_set])
-    return minhash.hashvalues.astype(np.uint64)
+#: The MinHash's permutations are h -> (a·h + b) mod 2^61 - 1, kept to 32 bits.
+_MERSENNE = np.uint64((1 << 61) - 1)
+_LOW_32 = np.uint64((1 << 32) - 1)
+#: Shingles hashed against the permutations at once (memory: this many × NUM_PERM × 8 bytes).
+_MINHASH_CHUNK = 4096
+
+
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The ``NUM_PERM`` (a, b) of the permutations, the same for every run (``SEED``)."""
+    global _PERMUTATIONS
+    if _PERMUTATIONS is None:
+        rng = np.random.RandomState(SEED)
+        _PERMUTATIONS = (rng.randint(1, int(_MERSENNE), NUM_PERM, dtype=np.uint64),
+                         rng.randint(0, int(_MERSENNE), NUM_PERM, dtype=np.uint64))
+    return _PERMUTATIONS
+
+
+_PERMUTATIONS: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def minhash_values(hashes: np.ndarray) -> np.ndarray:
+    """The MinHash of a set of shingle hashes (:func:`shingle_hashes`): for each of the
+    ``NUM_PERM`` permutations, the least permuted value (2^32 - 1 for an empty set).
+
+    >>> values = minhash_values(shingle_hashes("关于做好疫情防控期间复工复产工作的通知"))
+    >>> values.shape, bool((values == minhash_values(shingle_hashes("關於做好疫情防控期間復工復產工作的通知"))).all())
+    ((128,), True)
+    """
+    a, b = _permutations()
+    least = np.full(NUM_PERM, _LOW_32, np.uint64)
+    low = hashes & _LOW_32
+    with np.errstate(over="ignore"):
+        for start in range(0, len(low), _MINHASH_CHUNK):
+            part = low[start:start + _MINHASH_CHUNK, None]
+            least = np.minimum(least, (((part * a + b) % _MERSENNE) & _LOW_32).min(axis=0))
+    return least
 
 
 def candidate_pairs(signatures: dict[str, np.ndarray], probes: Iterable[str]) -> set[tuple[str, str]]:
     """Pairs ``(a, b)`` (a < b) the LSH proposes for each probe id against every signature."""
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import LeanMinHash, MinHashLSH  # imports SciPy: only when a writer refreshes
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    hashes = {pid: MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=values, scheme=SCHEME)
-              for pid, values in signatures.items()}
+    # datasketch's "affine32" scheme is the kind of permutation minhash_values applies
+    hashes = {pid: LeanMinHash(seed=SEED, hashvalues=values, scheme="affine32") for pid, values in signatures.items()}
     with lsh.insertion_session() as session:
         for pid, minhash in hashes.items():
             session.insert(pid, minhash)
@@ -249,7 +302,7 @@ def refresh(catalog, touched: Iterable[str]) -> None:
         return
     gone = stored - active
     policies: dict = {}
-    texts: dict[str, set[str]] = {}
+    texts: dict[str, np.ndarray] = {}
     evidence: dict[str, Evidence] = {}
 
     def policy_of(pid: str):
@@ -257,10 +310,10 @@ def refresh(catalog, touched: Iterable[str]) -> None:
             policies[pid] = catalog.get_policy(pid)
         return policies[pid]
 
-    def shingles_of(pid: str) -> set[str]:
+    def shingles_of(pid: str) -> np.ndarray:
         if pid not in texts:
             policy = policy_of(pid)
-            texts[pid] = shingles(policy.text if policy is not None else "")
+            texts[pid] = shingle_hashes(policy.text if policy is not None else "")
         return texts[pid]
 
     def evidence_of(pid: str) -> Evidence:

@@ -204,7 +204,7 @@ def _groups(data_dir) -> list[tuple[str, set[str]]]:
 
 
 def test_two_versions_of_a_regulation_or_two_numbers_of_a_notice_are_not_reposts(tmp_path):
-    from policy_search.duplicates import THRESHOLD, jaccard, shingles
+    from policy_search.duplicates import THRESHOLD, jaccard, shingle_hashes as shingles
     texts = {"a_first.md": FIRST, "b_amended.md": AMENDED, "c_2020.txt": NOTICE_2020, "d_2021.txt": NOTICE_2021,
              "e_original.txt": ORIGINAL, "f_repost.txt": REPOST}
     # the versions are as alike as reposts: only the refusal keeps them apart
@@ -291,7 +291,7 @@ def test_versions_of_real_laws_are_refused_and_copies_of_one_version_kept(tmp_pa
     amendment tell them apart. The laws' file of the 2018 个人所得税法实施条例 (its 文号 read as
     国令第142号, the first version's decree, which it cites) and gov.cn's page of 国务院令第707号
     that published it are one text."""
-    from policy_search.duplicates import THRESHOLD, jaccard, shingles
+    from policy_search.duplicates import THRESHOLD, jaccard, shingle_hashes as shingles
     laws = shared("laws")
     govcn = shared("govcn", "html", "content_5351177.html")
     folder = tmp_path / "docs"
