@@ -473,6 +473,27 @@ def test_a_view_lists_documents_by_reference_and_id(factory, corpus_data_dir):
         backend.close()
 
 
+def test_a_view_gives_the_fields_of_what_it_found_without_the_text(factory, corpus_data_dir):
+    backend = factory.open(factory.corpus(corpus_data_dir))
+    try:
+        with backend.reading() as view:
+            found = view.ranked(RankedRequest(terms=query_terms(parse_user_query("上海 复工")), count=10,
+                                              filters=Filters(), facets=False))
+            assert found.refs
+            placed = 0
+            for ref in found.refs:
+                fields = view.fields(ref)
+                assert "body" not in fields and not any(name.startswith("folded_") for name in fields)
+                whole = view.document(ref)
+                assert whole["body"]  # the text is there for those who ask for it
+                assert {k: whole[k] for k in ("id", "title", "level", "region", "provinces")} == \
+                    {k: fields[k] for k in ("id", "title", "level", "region", "provinces")}
+                placed += bool(fields["provinces"])
+            assert placed  # the place profile the ranking reads is among them
+    finally:
+        backend.close()
+
+
 def test_ranked_answers_best_first_with_scores_and_idf(factory, corpus_data_dir):
     backend = factory.open(factory.corpus(corpus_data_dir))
     try:

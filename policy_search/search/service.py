@@ -201,7 +201,7 @@ def _placed(view: IndexView, ordered: list[tuple[float, int]], named: set[str]) 
     less (see :mod:`places`; each document's provinces were found when it was indexed)."""
     adjusted = []
     for score, ref in ordered:
-        profile = _split_list(view.document(ref, keep=False).get("provinces", ""))
+        profile = _split_list(view.fields(ref).get("provinces", ""))
         adjusted.append((score * places.ELSEWHERE_FACTOR if places.is_elsewhere(named, profile) else score, ref))
     return sorted(adjusted, key=lambda pair: -pair[0])
 

@@ -115,6 +115,10 @@ class IndexView(Protocol):
     def document(self, ref: int, keep: bool = True) -> dict:
         """The stored fields of a document (``keep=False``: not worth caching)."""
 
+    def fields(self, ref: int) -> dict:
+        """The stored fields of a document found by this view, without its body: no text is
+        read (what a look at the best hits' tags needs)."""
+
     def folded_body(self, ref: int, body: str | None = None) -> str:
         """The folded body of a document (see :mod:`fold`), ``body`` when already read."""
 

@@ -448,6 +448,10 @@ class LocalView:
         fields = self.arrays.stored(ref, keep=keep)
         return fields if "body" in fields else {**fields, "body": self.arrays.body(ref)}
 
+    def fields(self, ref: int) -> dict:
+        """The stored fields (the body is kept apart, in the folded bodies' file)."""
+        return {k: v for k, v in self.arrays.stored(ref).items() if k != "body"}
+
     def folded_body(self, ref: int, body: str | None = None) -> str:
         """The folded body of a document (cached for the generation)."""
         return self.arrays.folded_body(ref, body)

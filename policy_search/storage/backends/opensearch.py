@@ -597,6 +597,10 @@ class OpenSearchView:
         self._read_texts([ref])
         return {k: v for k, v in self._docs[ref].items() if not k.startswith("folded_")}
 
+    def fields(self, ref: int) -> dict:
+        """What the search that found the document brought of it (its texts are left out)."""
+        return {k: v for k, v in self._docs[ref].items() if k != "body" and not k.startswith("folded_")}
+
     def folded_body(self, ref: int, body: str | None = None) -> str:
         self._read_texts([ref])
         return self._docs[ref]["folded_body"]
