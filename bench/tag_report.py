@@ -1,6 +1,12 @@
 """Tag report over the ncp corpus: spread of topics and industries, untagged documents, sample accuracy.
 
     python bench/tag_report.py [--corpus PATH] [--sample PATH] [--show-misses]
+    python bench/tag_report.py --labels [--half check|tune|all] [--show-misses] [--json]
+
+``--labels`` judges the tags ingest gives against the hand labels of the labelled set
+(``tests/fixtures/tags/``, labelled by ``tests/fixtures/LABELLING.md``): level, region, the share
+of documents whose topics and industries have Jaccard >= 0.5 with the labels, precision and
+recall of each topic and industry, and the level confusion table, for each half.
 """
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ from indexer.topics import classify_industries, classify_topics  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "ncp" / "corpus.tsv"
 DEFAULT_SAMPLE = REPO / "tests" / "fixtures" / "ncp_tag_sample.json"
+DATA = REPO.parent / "shared" / "data"
+LABELS = REPO / "tests" / "fixtures" / "tags" / "labels.jsonl"
+LABELLED_SET = REPO / "tests" / "fixtures" / "tags" / "set.tsv"
 FIELDS = ("topics", "industries")
 
 
@@ -119,13 +128,73 @@ def show_misses(sample: list[dict], corpus: dict[str, str]) -> None:
                 print(f"  {mark} {field:10s} {row['title'][:24]}  expected={row[field]} got={predicted[field]}")
 
 
+def labels_report(halves: list[str], show_misses: bool, as_json: bool) -> int:
+    """The tags against the hand labels, half by half."""
+    from indexer.tag_eval import LEVEL_ORDER, jaccard as tag_jaccard, read_halves, read_labels, score, tags_of
+
+    if not (DATA / "ncp" / "corpus.tsv").exists():
+        print(f"tag_report: the shared data is not at {DATA}", file=sys.stderr)
+        return 2
+    labels = read_labels(LABELS, read_halves(LABELLED_SET))
+    tagged = {label.key: tags_of(label.key, DATA) for label in labels}
+    results = {}
+    for half in halves:
+        chosen = [label for label in labels if half == "all" or label.half == half]
+        results[half] = (chosen, score([(label.tags, tagged[label.key]) for label in chosen]))
+    if as_json:
+        json.dump({half: scores.as_dict() for half, (_, scores) in results.items()}, sys.stdout, indent=2)
+        print()
+        return 0
+    print("| half | documents | level | region | topics J>=0.5 | industries J>=0.5 | topic P / R | industry P / R |")
+    print("|---|---|---|---|---|---|---|---|")
+    for half, (_, sc) in results.items():
+        print(f"| {half} | {sc.documents} | {sc.share('level'):.3f} | {sc.share('region'):.3f} | "
+              f"{sc.share('topics'):.3f} | {sc.share('industries'):.3f} | "
+              f"{sc.precision('topics'):.3f} / {sc.recall('topics'):.3f} | "
+              f"{sc.precision('industries'):.3f} / {sc.recall('industries'):.3f} |")
+    for half, (chosen, sc) in results.items():
+        print(f"\n{half} half, level (rows: labelled, columns: tagged):\n")
+        names = [str(level) if level else "none" for level in LEVEL_ORDER]
+        print("| | " + " | ".join(names) + " |")
+        print("|---" * (len(names) + 1) + "|")
+        for want in LEVEL_ORDER:
+            row = sc.level_confusion.get(want, {})
+            print(f"| {want or 'none'} | " + " | ".join(str(row.get(got, 0)) for got in LEVEL_ORDER) + " |")
+        for name in ("topics", "industries"):
+            print(f"\n{half} half, {name}: labelled & tagged / tagged only / labelled only, precision, recall\n")
+            print("| tag | both | tagged only | labelled only | P | R |")
+            print("|---|---|---|---|---|---|")
+            for tag, (both, only_given, only_wanted) in sorted(sc.per_tag[name].items(), key=lambda kv: -sum(kv[1])):
+                p = both / (both + only_given) if both + only_given else 1.0
+                r = both / (both + only_wanted) if both + only_wanted else 1.0
+                print(f"| {tag} | {both} | {only_given} | {only_wanted} | {p:.2f} | {r:.2f} |")
+        if show_misses:
+            print(f"\n{half} half, documents tagged otherwise than labelled:")
+            for label in chosen:
+                got, want = tagged[label.key], label.tags
+                wrong = [f"level {want.level}->{got.level}" for _ in [0] if want.level != got.level]
+                wrong += [f"region {want.region}->{got.region}" for _ in [0] if want.region != got.region]
+                for name in ("topics", "industries"):
+                    if tag_jaccard(getattr(want, name), getattr(got, name)) < 0.5:
+                        wrong.append(f"{name} {sorted(getattr(want, name))}->{sorted(getattr(got, name))}")
+                if wrong:
+                    print(f"  {label.key[:60]}: " + "; ".join(wrong))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE)
     parser.add_argument("--show-misses", action="store_true", help="list sample documents tagged differently")
+    parser.add_argument("--labels", action="store_true", help="judge the tags against the labelled set")
+    parser.add_argument("--half", choices=["check", "tune", "all"], action="append",
+                        help="with --labels: the halves to report (default: check and tune)")
+    parser.add_argument("--json", action="store_true", help="with --labels: the figures as JSON")
     args = parser.parse_args(argv)
+    if args.labels:
+        return labels_report(args.half or ["check", "tune"], args.show_misses, args.json)
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2

@@ -51,7 +51,8 @@ SEED = 20200130
 
 #: Changed whenever what makes a pair (threshold, shingles, their hashes, the MinHash, the
 #: refusals) changes: a catalog whose pairs were found under another rule has its MinHashes and
-#: pairs computed again at the next refresh. 3: shingles hashed with NumPy, not by datasketch.
+#: pairs computed again at the next refresh. 3: shingles hashed with NumPy, not by datasketch,
+#: and multiply-shift permutations.
 RULE_VERSION = 3
 
 _SPACE = re.compile(r"\s+")
@@ -113,20 +114,22 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return common / union if union else 0.0
 
 
-#: The MinHash's permutations are h -> (a·h + b) mod 2^61 - 1, kept to 32 bits.
-_MERSENNE = np.uint64((1 << 61) - 1)
-_LOW_32 = np.uint64((1 << 32) - 1)
+#: The MinHash's permutations are multiply-shift hashes of the 64-bit shingle hashes:
+#: h -> (a·h + b mod 2^64) >> 32, with a odd (no modulo to compute: NumPy's wrapping product).
+_SHIFT = np.uint64(32)
 #: Shingles hashed against the permutations at once (memory: this many × NUM_PERM × 8 bytes).
 _MINHASH_CHUNK = 4096
+_EMPTY = np.uint64((1 << 32) - 1)
 
 
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """The ``NUM_PERM`` (a, b) of the permutations, the same for every run (``SEED``)."""
     global _PERMUTATIONS
     if _PERMUTATIONS is None:
-        rng = np.random.RandomState(SEED)
-        _PERMUTATIONS = (rng.randint(1, int(_MERSENNE), NUM_PERM, dtype=np.uint64),
-                         rng.randint(0, int(_MERSENNE), NUM_PERM, dtype=np.uint64))
+        rng = np.random.Generator(np.random.PCG64(SEED))
+        a = rng.integers(0, 2**64, NUM_PERM, dtype=np.uint64, endpoint=False) | np.uint64(1)
+        b = rng.integers(0, 2**64, NUM_PERM, dtype=np.uint64, endpoint=False)
+        _PERMUTATIONS = (a, b)
     return _PERMUTATIONS
 
 
@@ -142,12 +145,11 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
     ((128,), True)
     """
     a, b = _permutations()
-    least = np.full(NUM_PERM, _LOW_32, np.uint64)
-    low = hashes & _LOW_32
+    least = np.full(NUM_PERM, _EMPTY, np.uint64)
     with np.errstate(over="ignore"):
-        for start in range(0, len(low), _MINHASH_CHUNK):
-            part = low[start:start + _MINHASH_CHUNK, None]
-            least = np.minimum(least, (((part * a + b) % _MERSENNE) & _LOW_32).min(axis=0))
+        for start in range(0, len(hashes), _MINHASH_CHUNK):
+            part = hashes[start:start + _MINHASH_CHUNK, None]
+            least = np.minimum(least, ((part * a + b) >> _SHIFT).min(axis=0))
     return least
 
 
@@ -155,7 +157,8 @@ def candidate_pairs(signatures: dict[str, np.ndarray], probes: Iterable[str]) ->
     """Pairs ``(a, b)`` (a < b) the LSH proposes for each probe id against every signature."""
     from datasketch import LeanMinHash, MinHashLSH  # imports SciPy: only when a writer refreshes
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    # datasketch's "affine32" scheme is the kind of permutation minhash_values applies
+    # the banding reads only the values; datasketch asks which kind of permutation made them:
+    # 32-bit values, as its "affine32" gives
     hashes = {pid: LeanMinHash(seed=SEED, hashvalues=values, scheme="affine32") for pid, values in signatures.items()}
     with lsh.insertion_session() as session:
         for pid, minhash in hashes.items():
