@@ -102,6 +102,30 @@ def test_removing_the_canonical_policy_dissolves_the_group(batch, tmp_path):
         assert service.get(repost).to_dict()["duplicate_of"] is None
 
 
+def test_an_open_service_sees_a_group_made_and_dissolved_after_it_opened(tmp_path):
+    """The groups a search collapses on are read again when the catalog changes (a writer's
+    commit on another connection), not once per service, nor on every search."""
+    folder = tmp_path / "docs"
+    write_policy(folder, "a_original.txt", ORIGINAL)
+    write_policy(folder, "c_other.txt", OTHER)
+    data_dir = tmp_path / "data"
+    ingest([folder], data_dir)
+    with open_service(data_dir) as service:
+        assert service.catalog.canonical_of() == {}
+        assert service.search("中小微企业 租金").total == 1
+        write_policy(folder, "b_repost.txt", REPOST)
+        ingest([folder], data_dir)  # the repost joins the notice, in another connection
+        grouped = service.catalog.canonical_of()
+        assert len(grouped) == 2 and len(set(grouped.values())) == 1
+        assert service.catalog.canonical_of() is grouped  # unchanged catalog: not read again
+        page = service.search("中小微企业 租金")
+        assert page.total == 1 and len(page.hits) == 1
+        with PolicyWriter(data_dir) as writer:
+            writer.remove(next(iter(set(grouped.values()))))
+            writer.commit()
+        assert service.catalog.canonical_of() == {}
+
+
 def test_duplicates_command_and_pages(batch):
     _, data_dir = batch
     runner = CliRunner()

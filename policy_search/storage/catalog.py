@@ -113,6 +113,8 @@ class Catalog:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
         self._add_missing_columns()
+        #: canonical_of's last answer, with the stamp of the catalog it was read from
+        self._canonical: tuple[tuple[int, int], dict[str, str]] | None = None
 
     def _add_missing_columns(self) -> None:
         """Bring a catalog written by an older release up to this schema.
@@ -457,8 +459,17 @@ class Catalog:
         return groups
 
     def canonical_of(self) -> dict[str, str]:
-        """Every grouped policy and its group's canonical id (what searches collapse on)."""
-        return dict(self.conn.execute("SELECT policy_id, canonical_id FROM duplicates"))
+        """Every grouped policy and its group's canonical id (what searches collapse on; every
+        search asks, so the table is read again only when the catalog changed: a commit of
+        another connection moves SQLite's ``data_version``, a write of this one its
+        ``total_changes``). The dict is shared: read it, never change it."""
+        stamp = (self.conn.execute("PRAGMA data_version").fetchone()[0], self.conn.total_changes)
+        kept = self._canonical
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        found = dict(self.conn.execute("SELECT policy_id, canonical_id FROM duplicates"))
+        self._canonical = (stamp, found)
+        return found
 
     def duplicate_group_of(self, policy_id: str) -> list[tuple[str, float]]:
         """The group of a policy (see :meth:`duplicate_groups`), empty when it has none."""
