@@ -128,14 +128,14 @@ def show_misses(sample: list[dict], corpus: dict[str, str]) -> None:
                 print(f"  {mark} {field:10s} {row['title'][:24]}  expected={row[field]} got={predicted[field]}")
 
 
-def labels_report(halves: list[str], show_misses: bool, as_json: bool) -> int:
+def labels_report(labels_file: Path, halves: list[str], show_misses: bool, as_json: bool) -> int:
     """The tags against the hand labels, half by half."""
     from indexer.tag_eval import LEVEL_ORDER, jaccard as tag_jaccard, read_halves, read_labels, score, tags_of
 
     if not (DATA / "ncp" / "corpus.tsv").exists():
         print(f"tag_report: the shared data is not at {DATA}", file=sys.stderr)
         return 2
-    labels = read_labels(LABELS, read_halves(LABELLED_SET))
+    labels = read_labels(labels_file, read_halves(LABELLED_SET))
     tagged = {label.key: tags_of(label.key, DATA) for label in labels}
     results = {}
     for half in halves:
@@ -192,9 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half", choices=["check", "tune", "all"], action="append",
                         help="with --labels: the halves to report (default: check and tune)")
     parser.add_argument("--json", action="store_true", help="with --labels: the figures as JSON")
+    parser.add_argument("--labels-file", type=Path, default=LABELS, help="with --labels: the labels (JSON lines)")
     args = parser.parse_args(argv)
     if args.labels:
-        return labels_report(args.half or ["check", "tune"], args.show_misses, args.json)
+        return labels_report(args.labels_file, args.half or ["check", "tune"], args.show_misses, args.json)
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2

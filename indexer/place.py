@@ -48,6 +48,12 @@ The sources are tried in this order; the first that tells wins:
    of 本市/我省/全县 … is central: local regulations carry their place in the title.
 10. **Opening text**: the first place named right before an organ (…局, 人民政府,
    委员会 …) in the first ~600 characters, outside 《》 (cited titles).
+11. **Signature**: the body signing the end of the text, above its date (…特此通知。
+   北京市商务局 2020年2月10日), read as an issuer.
+12. **What a report is about**: a news story or an interpretation belongs to the body whose
+   action it reports, usually the place its title names (上海道口的“硬度”与“温度”, 泉州多举措推进
+   渔船复工复产): the first place of the title, full names of any level and short names of
+   provinces and cities, else the first such place at the start of the opening.
 
 A name shared by several divisions (普陀区, 朝阳区, 市中区) is narrowed by the
 other places mentioned in the issuer, title and opening text (上海市普陀区,
@@ -78,8 +84,18 @@ __all__ = ["infer_place", "rules", "leading_places", "central_organ", "doc_numbe
 HEAD_CHARS = 600
 #: How many opening lines are read for issuer or enactment lines.
 HEAD_LINES = 8
+#: How much of the opening is read for the place a report is about.
+REPORT_CHARS = 200
+#: How much of the end of the text is read for a signature.
+TAIL_CHARS = 160
 
 LEVEL_OF_KIND = {"province": "provincial", "city": "municipal", "county": "county"}
+#: A signature: words, then a date closing the text (a full date, possibly with spaces).
+_SIGNATURE = re.compile(r"([\u4e00-\u9fff（）()、\s]{2,60}?)\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\W{0,4}$")
+#: Where the words before a signature end: a sentence, a colon, a line.
+_SIGNATURE_BREAK = re.compile(r"[。；;：:！!？?\n]|\s{2,}")
+#: The endings of an organ's name.
+_ORGAN_END = re.compile(r"(?:局|厅|委|委员会|办公室|办公厅|办|人民政府|政府|中心|部|署|院|会|处|所|站|分行|支行)$")
 CENTRAL = "central"
 
 _NUMERAL = "〇零一二三四五六七八九十"
@@ -476,6 +492,42 @@ def _from_national_regulation(title: str, head: str):
     return CENTRAL
 
 
+def _from_signature(tail: str, context: list[Division]):
+    """Central or the divisions of the organ signing the text: the last words before its closing
+    date, after the last sentence or line (a flattened text keeps them on one line)."""
+    match = _SIGNATURE.search(tail)
+    if not match:
+        return None
+    name = _SIGNATURE_BREAK.split(match.group(1))[-1].strip()
+    return central_organ(name, context) if _ORGAN_END.search(name) else None
+
+
+def _from_report(title: str, head: str, context: list[Division]):
+    """The divisions of the place a report is about: the first place its title names (full names,
+    short names of provinces and cities), else the first full name in its opening outside 《》."""
+    for text in (title, head[:REPORT_CHARS]):
+        outside = _outside_quotes(text)
+        for division, start, end in divisions.find_places(text):
+            if outside[start] and (division.name.endswith(divisions.SUFFIXES) or len(division.name) > 2):
+                return [d for d in divisions.lookup(division.name)] or [division]
+        found = _short_place(text)
+        if found:
+            return found
+    return None
+
+
+def _short_place(text: str):
+    """The divisions of the first short name of a province or city in the text (上海, 泉州), not a
+    word of the stop list."""
+    for i in range(len(text) - 1):
+        for size in (3, 2):
+            piece = text[i:i + size]
+            named = [d for d in divisions.lookup(piece) if d.kind in ("province", "city") and d.name != piece]
+            if named and piece not in rules()["title_short_name_stoplist"]:
+                return named
+    return None
+
+
 def _mentioned(*texts: str) -> list[Division]:
     """Every division named in the texts (full names), for disambiguation."""
     seen: dict[str, Division] = {}
@@ -538,6 +590,7 @@ def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
     """
     issuer_f, number_f, title_f = fold(issuer or ""), fold(doc_number or ""), fold(title or "")
     head = fold((text or "")[:HEAD_CHARS])
+    tail = fold((text or "")[-TAIL_CHARS:])
     context = _mentioned(issuer_f, title_f, head)
     steps = (
         lambda: _from_issuer(issuer_f, context),
@@ -551,6 +604,8 @@ def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
         lambda: _from_national_scope(head),
         lambda: _from_national_regulation(title_f, head),
         lambda: _from_mentions(head, context),
+        lambda: _from_signature(tail, context),
+        lambda: _from_report(title_f, head, context),
     )
     for step in steps:
         found = step()

@@ -194,7 +194,8 @@ def classify_topics(title: str, text: str) -> list[str]:
 
 
 def classify_industries(title: str, text: str) -> list[str]:
-    """Industries the policy targets, strongest first; 不限行业 first when it is general or targets none."""
+    """Industries the policy targets, strongest first; 不限行业 first when it is for enterprises in
+    general; none when it targets no enterprises."""
     return _industries(score_labels(title, text, load_rules("industries.json", "industries")))
 
 
@@ -208,11 +209,12 @@ def topics_and_industries(folded_title: str, folded_text: str) -> tuple[list[str
 
 
 def _industries(scores: dict[str, float]) -> list[str]:
-    """The industries of the scores (不限行业 first when the policy is general or targets none)."""
+    """The industries of the scores: 不限行业 first when the policy is for enterprises in general;
+    none when it targets no enterprises (a school closure, advice to the public)."""
     rules = load_rules("industries.json", "industries")
     general = rules.raw["all_industries"]
     found = [name for name in _passing(scores) if name != general]
     if not found:
-        return [general]
+        return [general] if scores.get(general, 0.0) >= 1.0 else []
     broad = scores.get(general, 0.0) >= 1.0 or len(found) >= rules.raw.get("general_from", len(scores) + 1)
     return ([general] if broad else []) + found
