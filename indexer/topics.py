@@ -81,8 +81,28 @@ def load_rules(name: str, section: str) -> RuleSet:
     """The rules of one file (``topics.json``/``topics``, ``industries.json``/``industries``), read once."""
     raw = _read_data(name)
     settings = {**DEFAULT_SETTINGS, **raw.get("settings", {})}
-    labels = tuple(_label_rule(label, spec, settings) for label, spec in raw[section].items())
+    specs = raw[section]
+    general = raw.get("all_industries")
+    if general in specs:
+        specs = {**specs, general: _general_spec(specs, general)}
+    labels = tuple(_label_rule(label, spec, settings) for label, spec in specs.items())
     return RuleSet(labels=labels, settings=settings, raw=raw)
+
+
+#: Words for the enterprises of one industry (餐饮企业, 运输企业): no evidence of a general policy.
+_ENTERPRISE_WORDS = ("企业", "商户")
+#: An industry keyword of at least this weight names that industry (餐饮, 物流; not 企业 or 运输).
+_NAMING_WEIGHT = 3.0
+
+
+def _general_spec(specs: dict, general: str) -> dict:
+    """The 不限行业 rule with the enterprises of a named industry (its keywords of weight
+    ``_NAMING_WEIGHT``, then 企业 or 商户) among its ignored phrases: 餐饮企业 says the policy
+    is for restaurants, not for enterprises in general."""
+    named = {word + end for label, spec in specs.items() if label != general
+             for word, weight in spec["keywords"].items() if float(weight) >= _NAMING_WEIGHT
+             for end in _ENTERPRISE_WORDS}
+    return {**specs[general], "ignore": sorted(set(specs[general].get("ignore", [])) | named)}
 
 
 def _blank(text: str, phrase: str) -> str:
