@@ -10,6 +10,8 @@ Word lists (central organs and 文号 prefixes, province abbreviations …) are 
 
 The sources are tried in this order; the first that tells wins:
 
+0. **A branch that serves a province** (data file: ``province_branches``), named in the issuer,
+   the title or the start of the opening: 人民银行成都分行 → 四川省, 兰州海关 → 甘肃省.
 1. **Issuer** (the first one of joint issuers). Central when it starts with a
    central organ (国务院, 中共中央, 全国人大, 最高人民法院, ministries, 国家…局,
    海关总署, 中国人民银行 …) or, holding no place name, ends in 部/总局/总署/署.
@@ -492,6 +494,28 @@ def _from_national_regulation(title: str, head: str):
     return CENTRAL
 
 
+@functools.lru_cache(maxsize=1)
+def _province_branch_pattern() -> re.Pattern:
+    """The ``province_branches`` of the data file as one pattern, the place captured."""
+    forms = [re.escape(form).replace(re.escape("{place}"), "([\u4e00-\u9fff]{2,8}?)")
+             for form in rules()["province_branches"]]
+    return re.compile("|".join(f"(?:{form})" for form in forms))
+
+
+def _from_branch(*texts: str):
+    """The province served by the first branch of ``province_branches`` the texts name (the
+    place is the longest end of what stands before the organ that names a province or city)."""
+    pattern = _province_branch_pattern()
+    for text in texts:
+        for match in pattern.finditer(text):
+            place = next(g for g in match.groups() if g)
+            for start in range(len(place) - 1):
+                found = [d for d in divisions.lookup(place[start:]) if d.kind in ("province", "city")]
+                if found:
+                    return list({a.code: a for a in (divisions.ancestors_and_self(d)[0] for d in found)}.values())
+    return None
+
+
 def _from_signature(tail: str, context: list[Division]):
     """Central or the divisions of the organ signing the text: the last words before its closing
     date, after the last sentence or line (a flattened text keeps them on one line)."""
@@ -503,29 +527,46 @@ def _from_signature(tail: str, context: list[Division]):
 
 
 def _from_report(title: str, head: str, context: list[Division]):
-    """The divisions of the place a report is about: the first place its title names (full names,
-    short names of provinces and cities), else the first full name in its opening outside 《》."""
+    """Central, or the divisions of the place a report is about: in its title, else in the first
+    ``REPORT_CHARS`` of its opening: the place it names (:func:`_first_place`), or central when a
+    central organ is named before it (财政部、税务总局等部门发布…), outside 《》."""
     for text in (title, head[:REPORT_CHARS]):
         outside = _outside_quotes(text)
-        for division, start, end in divisions.find_places(text):
-            if outside[start] and (division.name.endswith(divisions.SUFFIXES) or len(division.name) > 2):
-                return [d for d in divisions.lookup(division.name)] or [division]
-        found = _short_place(text)
-        if found:
-            return found
+        place = _first_place(text, outside)
+        organ = next((at for at in _central_organ_places(text) if outside[at]), None)
+        if organ is not None and (place is None or organ < place[0]):
+            return CENTRAL
+        if place is not None:
+            return place[1]
     return None
 
 
-def _short_place(text: str):
-    """The divisions of the first short name of a province or city in the text (上海, 泉州), not a
-    word of the stop list."""
+def _first_place(text: str, outside: list[bool]) -> tuple[int, list[Division]] | None:
+    """Where the first place of a text is named, and its divisions: a full name (any level), else
+    the short name of a province or city (上海, 泉州) that is not a word of the stop list."""
+    for division, start, _ in divisions.find_places(text):
+        if outside[start] and (division.name.endswith(divisions.SUFFIXES) or len(division.name) > 2):
+            return start, divisions.lookup(division.name) or [division]
     for i in range(len(text) - 1):
         for size in (3, 2):
             piece = text[i:i + size]
             named = [d for d in divisions.lookup(piece) if d.kind in ("province", "city") and d.name != piece]
-            if named and piece not in rules()["title_short_name_stoplist"]:
-                return named
+            if named and outside[i] and piece not in rules()["title_short_name_stoplist"]:
+                return i, named
     return None
+
+
+def _central_organ_places(text: str) -> list[int]:
+    """Where the central organs of the data file (国务院, 财政部, 中国气象局 …) are named in a text."""
+    return sorted(at for name in rules()["central_issuers"] for at in _find_all(text, name))
+
+
+def _find_all(text: str, word: str) -> list[int]:
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
 
 
 def _mentioned(*texts: str) -> list[Division]:
@@ -593,6 +634,7 @@ def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
     tail = fold((text or "")[-TAIL_CHARS:])
     context = _mentioned(issuer_f, title_f, head)
     steps = (
+        lambda: _from_branch(issuer_f, title_f, head[:REPORT_CHARS]),
         lambda: _from_issuer(issuer_f, context),
         lambda: _from_title(title_f, context),
         lambda: _from_title_scope(title_f + head[:40], context),
