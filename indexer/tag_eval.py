@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.build import build_policy
-from indexer.parsers import PARSERS
+from indexer.parsers import BULK_READERS, PARSERS
 from indexer.parsers.base import RawDocument
 from policy_search.models import SourceFile
 
@@ -67,12 +67,10 @@ def read_labels(labels_file: Path, halves: dict[str, str]) -> list[Label]:
 
 
 @functools.lru_cache(maxsize=4)
-def _ncp_corpus(path: Path) -> dict[str, str]:
-    csv.field_size_limit(1 << 30)
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        next(rows, None)
-        return {row[0]: row[1] for row in rows if len(row) >= 2}
+def _bulk_documents(path: Path) -> dict[str, RawDocument]:
+    """The records of a bulk TSV file by their docid, read by ingest's own reader."""
+    return {record.document.metadata["id"]: record.document
+            for record in BULK_READERS["tsv"](path) if record.document is not None}
 
 
 def source_of(key: str, data_root: Path) -> tuple[RawDocument, SourceFile]:
@@ -80,8 +78,7 @@ def source_of(key: str, data_root: Path) -> tuple[RawDocument, SourceFile]:
     under the shared data folder, as ingest reads it."""
     kind, _, name = key.partition(":")
     if kind == "ncp":
-        text = _ncp_corpus(data_root / "ncp" / "corpus.tsv")[name]
-        return RawDocument(text=text, format="tsv", metadata={"id": name}), SourceFile(format="tsv")
+        return _bulk_documents(data_root / "ncp" / "corpus.tsv")[name], SourceFile(format="tsv")
     if kind == "govcn":
         path = data_root / "govcn" / "html" / name
         return PARSERS["html"](path), SourceFile(path=str(path), format="html")
