@@ -162,3 +162,20 @@ def test_the_text_saying_the_question_in_its_words_comes_first(tmp_path, monkeyp
         assert first_title(svc, question).startswith("关于做好防疫工作")
         monkeypatch.setattr(rerank, "VERBATIM_WEIGHT", 0.0)
         assert first_title(svc, question).startswith("关于企业复工复产准备")  # the bonus is what decides
+
+
+def test_a_long_questions_pieces_are_counted_as_a_short_ones_are():
+    """More than PIECES_ONE_BY_ONE pieces are looked up all at once: the same shares as looking
+    for each, on texts with pieces at their ends, across their joins and beyond the BMP."""
+    import random
+
+    from policy_search.search import rerank
+
+    rng = random.Random(18)
+    alphabet = "复工产企业稳岗返还社保补贴租金减免贷款" + "𠀀"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400))) for _ in range(30)]
+    question = "".join(rng.choice(alphabet) for _ in range(200))
+    pieces = rerank.question_pieces([question])
+    assert len(pieces) > rerank.PIECES_ONE_BY_ONE
+    expected = [sum(piece in text for piece in pieces) / len(pieces) for text in texts]
+    assert rerank.verbatim_shares(texts, pieces) == expected

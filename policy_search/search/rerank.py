@@ -235,17 +235,64 @@ def question_pieces(runs: list[str]) -> set[str]:
 def verbatim_shares(folded_texts: list[str], pieces: set[str],
                     stop: Callable[[], bool] | None = None) -> list[float] | None:
     """For each folded text, the share of ``pieces`` it holds somewhere; None once ``stop``
-    (asked before each text) answers True.
+    (asked before each text, or each batch of texts) answers True.
 
-    >>> verbatim_shares(["企业复工复产", "复产"], {"企业复工", "复工复产", "做好准备"})
-    [0.6666666666666666, 0.0]
+    A few pieces are looked for one by one (``str`` search); more than ``PIECES_ONE_BY_ONE`` (a
+    long question) are looked up all at once among the texts' windows, whose cost does not grow
+    with the number of pieces.
+
+    >>> texts, pieces = ["企业复工复产", "复产", "企业复工"], {"企业复工", "复工复产", "做好准备"}
+    >>> verbatim_shares(texts, pieces)
+    [0.6666666666666666, 0.0, 0.3333333333333333]
+    >>> _pieces_held(texts, sorted(pieces)).tolist()
+    [2.0, 0.0, 1.0]
     """
-    shares = []
-    for text in folded_texts:
+    if not pieces:
+        return [0.0] * len(folded_texts)
+    plain = sorted(p for p in pieces if len(p) == VERBATIM_CHARS and max(map(ord, p)) < _BMP_LAST)
+    if len(plain) <= PIECES_ONE_BY_ONE:
+        shares = []
+        for text in folded_texts:
+            if stop is not None and stop():
+                return None
+            shares.append(sum(piece in text for piece in pieces) / len(pieces))
+        return shares
+    held = np.zeros(len(folded_texts))
+    for first, last in _batches(folded_texts):
         if stop is not None and stop():
             return None
-        shares.append(sum(piece in text for piece in pieces) / len(pieces) if pieces else 0.0)
-    return shares
+        held[first:last] += _pieces_held(folded_texts[first:last], plain)
+        for piece in pieces.difference(plain):  # beyond the plane: one search each
+            held[first:last] += [piece in text for text in folded_texts[first:last]]
+    return (held / len(pieces)).tolist()
+
+
+#: Up to this many pieces, each is looked for in each text in turn; more are looked up at once.
+PIECES_ONE_BY_ONE = 64
+
+
+def _pieces_held(texts: list[str], pieces: list[str]) -> np.ndarray:
+    """How many of ``pieces`` (sorted, ``VERBATIM_CHARS`` characters of the Basic Multilingual
+    Plane each) each text holds: every window of the texts' code points as one number, looked up
+    among the pieces' numbers."""
+    held = np.zeros(len(texts))
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    count = len(codes) - VERBATIM_CHARS + 1
+    if not pieces or count <= 0:
+        return held
+    codes = np.minimum(codes, _BMP_LAST).astype(np.uint64)  # beyond the plane: never in a piece
+    windows = np.zeros(count, np.uint64)
+    for k in range(VERBATIM_CHARS):
+        windows = (windows << np.uint64(16)) | codes[k:k + count]
+    keys = np.array([sum(ord(c) << (16 * (VERBATIM_CHARS - 1 - k)) for k, c in enumerate(p)) for p in pieces],
+                    np.uint64)
+    slot = np.minimum(np.searchsorted(keys, windows), len(keys) - 1)
+    at = np.flatnonzero(keys[slot] == windows)
+    starts = np.cumsum([0] + [len(text) for text in texts])
+    text = np.searchsorted(starts, at, side="right") - 1
+    inside = at + VERBATIM_CHARS <= starts[text + 1]  # not across the end of a text
+    found = np.unique(text[inside] * len(keys) + slot[at][inside])
+    return np.bincount(found // len(keys), minlength=len(texts)).astype(float)
 
 
 def rerank(scored: list[tuple[float, str, object]], weights: dict[str, float], pieces: set[str] = frozenset(),
