@@ -30,6 +30,7 @@ import functools
 import json
 import math
 import operator
+import re
 from dataclasses import dataclass, field
 
 from policy_search.rules import rule_text
@@ -193,6 +194,7 @@ def score_labels(title: str, text: str, rules: RuleSet) -> dict[str, float]:
 def _score_folded(title: str, text: str, rules: RuleSet, pairs: frozenset[str]) -> dict[str, float]:
     """:func:`score_labels` of a folded title and text, given the text's character pairs."""
     factor = length_factor(len(text), rules.settings)
+    text = measures_only(text, _measure_words(rules))
     scores: dict[str, float] = {}
     for rule in rules.labels:
         score = label_score(rule, title, text, pairs) / (rule.settings["threshold"] * factor)
@@ -201,6 +203,27 @@ def _score_folded(title: str, text: str, rules: RuleSet, pairs: frozenset[str]) 
         if score > 0:
             scores[rule.name] = score
     return scores
+
+
+_SENTENCE = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
+
+
+def _measure_words(rules: RuleSet) -> tuple[str, ...]:
+    """The rule file's ``measure_words`` (folded), or none: then every sentence counts."""
+    return tuple(fold(word) for word in rules.raw.get("measure_words", ()))
+
+
+def measures_only(text: str, words: tuple[str, ...]) -> str:
+    """The folded text with every sentence that holds none of ``words`` blanked out (its length
+    kept): evidence must stand in a measure (减免, 补贴, 贷款 …), not in a mention.
+
+    >>> measures_only("医院接诊患者。对餐饮企业给予补贴。", ("补贴",)).strip("\u3000")
+    '对餐饮企业给予补贴。'
+    """
+    if not words:
+        return text
+    return "".join(sentence if any(word in sentence for word in words) else _BLANK * len(sentence)
+                   for sentence in _SENTENCE.findall(text))
 
 
 def _passing(scores: dict[str, float]) -> list[str]:

@@ -134,6 +134,16 @@ def test_policy_for_one_industry_is_tagged_with_it_only():
     assert classify_industries("关于支持住宿餐饮企业复苏发展的通知", text) == ["住宿和餐饮业"]
 
 
+def test_an_industry_named_outside_any_measure_is_not_tagged():
+    # industry evidence counts in sentences holding a measure (measure_words of industries.json)
+    mention = ("疫情期间，餐饮企业门店客流明显下降，酒店入住率不高，外卖订单有所增加。"
+               "市场监管部门加强餐饮企业检查，督促酒店做好消毒通风。")
+    measure = ("对餐饮企业给予每家3万元补贴；对酒店、宾馆减免3个月房租；"
+               "支持餐饮企业开展外卖服务，给予配送费用补助。")
+    assert "住宿和餐饮业" not in classify_industries("疫情下的餐饮业", mention)
+    assert "住宿和餐饮业" in classify_industries("关于支持餐饮住宿业的措施", measure)
+
+
 def test_general_policy_is_for_all_industries():
     text = ("对受疫情影响的中小微企业和个体工商户，减免3个月房租；中小微企业贷款到期的，银行给予续贷。"
             "对商贸、餐饮、住宿、文化、交通运输、物流等行业中小企业给予稳岗返还。")
