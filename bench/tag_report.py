@@ -172,8 +172,8 @@ def labels_report(labels_file: Path, halves: list[str], show_misses: bool, as_js
             print(f"\n{half} half, documents tagged otherwise than labelled:")
             for label in chosen:
                 got, want = tagged[label.key], label.tags
-                wrong = [f"level {want.level}->{got.level}" for _ in [0] if want.level != got.level]
-                wrong += [f"region {want.region}->{got.region}" for _ in [0] if want.region != got.region]
+                wrong = [f"{name} {getattr(want, name)}->{getattr(got, name)}" for name in ("level", "region")
+                         if getattr(want, name) != getattr(got, name)]
                 for name in ("topics", "industries"):
                     if tag_jaccard(getattr(want, name), getattr(got, name)) < 0.5:
                         wrong.append(f"{name} {sorted(getattr(want, name))}->{sorted(getattr(got, name))}")

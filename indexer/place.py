@@ -50,9 +50,7 @@ The sources are tried in this order; the first that tells wins:
    of 本市/我省/全县 … is central: local regulations carry their place in the title.
 10. **Opening text**: the first place named right before an organ (…局, 人民政府,
    委员会 …) in the first ~600 characters, outside 《》 (cited titles).
-11. **Signature**: the body signing the end of the text, above its date (…特此通知。
-   北京市商务局 2020年2月10日), read as an issuer.
-12. **What a report is about**: a news story or an interpretation belongs to the body whose
+11. **What a report is about**: a news story or an interpretation belongs to the body whose
    action it reports, usually the place its title names (上海道口的“硬度”与“温度”, 泉州多举措推进
    渔船复工复产): the first place of the title, full names of any level and short names of
    provinces and cities, else the first such place at the start of the opening.
@@ -88,16 +86,8 @@ HEAD_CHARS = 600
 HEAD_LINES = 8
 #: How much of the opening is read for the place a report is about.
 REPORT_CHARS = 200
-#: How much of the end of the text is read for a signature.
-TAIL_CHARS = 160
 
 LEVEL_OF_KIND = {"province": "provincial", "city": "municipal", "county": "county"}
-#: A signature: words, then a date closing the text (a full date, possibly with spaces).
-_SIGNATURE = re.compile(r"([\u4e00-\u9fff（）()、\s]{2,60}?)\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\W{0,4}$")
-#: Where the words before a signature end: a sentence, a colon, a line.
-_SIGNATURE_BREAK = re.compile(r"[。；;：:！!？?\n]|\s{2,}")
-#: The endings of an organ's name.
-_ORGAN_END = re.compile(r"(?:局|厅|委|委员会|办公室|办公厅|办|人民政府|政府|中心|部|署|院|会|处|所|站|分行|支行)$")
 CENTRAL = "central"
 
 _NUMERAL = "〇零一二三四五六七八九十"
@@ -516,17 +506,7 @@ def _from_branch(*texts: str):
     return None
 
 
-def _from_signature(tail: str, context: list[Division]):
-    """Central or the divisions of the organ signing the text: the last words before its closing
-    date, after the last sentence or line (a flattened text keeps them on one line)."""
-    match = _SIGNATURE.search(tail)
-    if not match:
-        return None
-    name = _SIGNATURE_BREAK.split(match.group(1))[-1].strip()
-    return central_organ(name, context) if _ORGAN_END.search(name) else None
-
-
-def _from_report(title: str, head: str, context: list[Division]):
+def _from_report(title: str, head: str):
     """Central, or the divisions of the place a report is about: in its title, else in the first
     ``REPORT_CHARS`` of its opening: the place it names (:func:`_first_place`), or central when a
     central organ is named before it (财政部、税务总局等部门发布…), outside 《》."""
@@ -631,7 +611,6 @@ def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
     """
     issuer_f, number_f, title_f = fold(issuer or ""), fold(doc_number or ""), fold(title or "")
     head = fold((text or "")[:HEAD_CHARS])
-    tail = fold((text or "")[-TAIL_CHARS:])
     context = _mentioned(issuer_f, title_f, head)
     steps = (
         lambda: _from_branch(issuer_f, title_f, head[:REPORT_CHARS]),
@@ -646,8 +625,7 @@ def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
         lambda: _from_national_scope(head),
         lambda: _from_national_regulation(title_f, head),
         lambda: _from_mentions(head, context),
-        lambda: _from_signature(tail, context),
-        lambda: _from_report(title_f, head, context),
+        lambda: _from_report(title_f, head),
     )
     for step in steps:
         found = step()

@@ -61,7 +61,7 @@ def read_labels(labels_file: Path, halves: dict[str, str]) -> list[Label]:
         if row["key"] not in halves:
             raise ValueError(f"{labels_file}:{number}: {row['key']!r} is not in the labelled set")
         labels.append(Label(row["key"], halves[row["key"]], Tags(
-            row.get("level"), row.get("region") if row.get("level") not in (None, "central") else None,
+            row.get("level"), _placed_region(row.get("level"), row.get("region")),
             frozenset(row.get("topics") or ()), frozenset(row.get("industries") or ())), row.get("note", "")))
     return labels
 
@@ -93,8 +93,13 @@ def tags_of(key: str, data_root: Path) -> Tags:
     raw, source = source_of(key, data_root)
     policy, _ = build_policy(raw, {}, source)
     level = policy.level or None
-    return Tags(level, (policy.region.code or None) if level not in (None, "central") else None,
+    return Tags(level, _placed_region(level, policy.region.code),
                 frozenset(policy.topics), frozenset(policy.industries))
+
+
+def _placed_region(level: str | None, code: str | None) -> str | None:
+    """The region code that counts: none for a central document or one of no level."""
+    return (code or None) if level not in (None, "central") else None
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:

@@ -60,6 +60,9 @@ class RuleSet:
     labels: tuple[LabelRule, ...]
     settings: dict
     raw: dict = field(repr=False)
+    #: the file's ``measure_words``, folded: evidence counts only in sentences holding one
+    #: (none: every sentence counts)
+    measure_words: tuple[str, ...] = ()
 
 
 def _read_data(name: str) -> dict:
@@ -87,7 +90,8 @@ def load_rules(name: str, section: str) -> RuleSet:
     if general in specs:
         specs = {**specs, general: _general_spec(specs, general)}
     labels = tuple(_label_rule(label, spec, settings) for label, spec in specs.items())
-    return RuleSet(labels=labels, settings=settings, raw=raw)
+    return RuleSet(labels=labels, settings=settings, raw=raw,
+                   measure_words=tuple(fold(word) for word in raw.get("measure_words", ())))
 
 
 #: Words for the enterprises of one industry (餐饮企业, 运输企业): no evidence of a general policy.
@@ -194,7 +198,7 @@ def score_labels(title: str, text: str, rules: RuleSet) -> dict[str, float]:
 def _score_folded(title: str, text: str, rules: RuleSet, pairs: frozenset[str]) -> dict[str, float]:
     """:func:`score_labels` of a folded title and text, given the text's character pairs."""
     factor = length_factor(len(text), rules.settings)
-    text = measures_only(text, _measure_words(rules))
+    text = measures_only(text, rules.measure_words)
     scores: dict[str, float] = {}
     for rule in rules.labels:
         score = label_score(rule, title, text, pairs) / (rule.settings["threshold"] * factor)
@@ -206,11 +210,6 @@ def _score_folded(title: str, text: str, rules: RuleSet, pairs: frozenset[str]) 
 
 
 _SENTENCE = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
-
-
-def _measure_words(rules: RuleSet) -> tuple[str, ...]:
-    """The rule file's ``measure_words`` (folded), or none: then every sentence counts."""
-    return tuple(fold(word) for word in rules.raw.get("measure_words", ()))
 
 
 def measures_only(text: str, words: tuple[str, ...]) -> str:

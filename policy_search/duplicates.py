@@ -26,6 +26,7 @@ and the groups, and pages and searches read only those.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -122,18 +123,12 @@ _MINHASH_CHUNK = 4096
 _EMPTY = np.uint64((1 << 32) - 1)
 
 
+@functools.lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """The ``NUM_PERM`` (a, b) of the permutations, the same for every run (``SEED``)."""
-    global _PERMUTATIONS
-    if _PERMUTATIONS is None:
-        rng = np.random.Generator(np.random.PCG64(SEED))
-        a = rng.integers(0, 2**64, NUM_PERM, dtype=np.uint64, endpoint=False) | np.uint64(1)
-        b = rng.integers(0, 2**64, NUM_PERM, dtype=np.uint64, endpoint=False)
-        _PERMUTATIONS = (a, b)
-    return _PERMUTATIONS
-
-
-_PERMUTATIONS: tuple[np.ndarray, np.ndarray] | None = None
+    rng = np.random.Generator(np.random.PCG64(SEED))
+    a = rng.integers(0, 2**64, NUM_PERM, dtype=np.uint64, endpoint=False) | np.uint64(1)
+    return a, rng.integers(0, 2**64, NUM_PERM, dtype=np.uint64, endpoint=False)
 
 
 def minhash_values(hashes: np.ndarray) -> np.ndarray:
