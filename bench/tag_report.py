@@ -2,11 +2,16 @@
 
     python bench/tag_report.py [--corpus PATH] [--sample PATH] [--show-misses]
     python bench/tag_report.py --labels [--half check|tune|all] [--show-misses] [--json]
+    python bench/tag_report.py --agreement [tests/fixtures/tags/second_labels.jsonl]
 
 ``--labels`` judges the tags ingest gives against the hand labels of the labelled set
 (``tests/fixtures/tags/``, labelled by ``tests/fixtures/LABELLING.md``): level, region, the share
 of documents whose topics and industries have Jaccard >= 0.5 with the labels, precision and
 recall of each topic and industry, and the level confusion table, for each half.
+
+``--agreement`` compares the labels with a second labeller's, given blind by the same guide to the
+documents both labelled: how far the labels agree with each other is the most a tagger can be
+expected to agree with either.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ DEFAULT_SAMPLE = REPO / "tests" / "fixtures" / "ncp_tag_sample.json"
 DATA = REPO.parent / "shared" / "data"
 LABELS = REPO / "tests" / "fixtures" / "tags" / "labels.jsonl"
 LABELLED_SET = REPO / "tests" / "fixtures" / "tags" / "set.tsv"
+SECOND_LABELS = REPO / "tests" / "fixtures" / "tags" / "second_labels.jsonl"
 FIELDS = ("topics", "industries")
 
 
@@ -182,6 +188,35 @@ def labels_report(labels_file: Path, halves: list[str], show_misses: bool, as_js
     return 0
 
 
+def agreement_report(labels_file: Path, second_file: Path, as_json: bool) -> int:
+    """The labels against a second labeller's, and the tagger against each, on the documents both hold."""
+    from indexer.tag_eval import read_halves, read_labels, score, tags_of
+
+    if not (DATA / "ncp" / "corpus.tsv").exists():
+        print(f"tag_report: the shared data is not at {DATA}", file=sys.stderr)
+        return 2
+    halves = read_halves(LABELLED_SET)
+    first = {label.key: label.tags for label in read_labels(labels_file, halves)}
+    second = {label.key: label.tags for label in read_labels(second_file, halves)}
+    keys = sorted(first.keys() & second.keys())
+    tagged = {key: tags_of(key, DATA) for key in keys}
+    rows = {"labels vs second labels": score([(first[k], second[k]) for k in keys]),
+            "tagger vs labels": score([(first[k], tagged[k]) for k in keys]),
+            "tagger vs second labels": score([(second[k], tagged[k]) for k in keys])}
+    if as_json:
+        json.dump({name: sc.as_dict() for name, sc in rows.items()}, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"{len(keys)} documents labelled twice\n")
+    print("| pair | level | region | topics J>=0.5 | industries J>=0.5 | topic P / R | industry P / R |")
+    print("|---|---|---|---|---|---|---|")
+    for name, sc in rows.items():
+        print(f"| {name} | {sc.share('level'):.3f} | {sc.share('region'):.3f} | {sc.share('topics'):.3f} | "
+              f"{sc.share('industries'):.3f} | {sc.precision('topics'):.3f} / {sc.recall('topics'):.3f} | "
+              f"{sc.precision('industries'):.3f} / {sc.recall('industries'):.3f} |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -191,9 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", action="store_true", help="judge the tags against the labelled set")
     parser.add_argument("--half", choices=["check", "tune", "all"], action="append",
                         help="with --labels: the halves to report (default: check and tune)")
-    parser.add_argument("--json", action="store_true", help="with --labels: the figures as JSON")
+    parser.add_argument("--json", action="store_true", help="with --labels or --agreement: the figures as JSON")
     parser.add_argument("--labels-file", type=Path, default=LABELS, help="with --labels: the labels (JSON lines)")
+    parser.add_argument("--agreement", type=Path, nargs="?", const=SECOND_LABELS, metavar="SECOND_LABELS",
+                        help="compare the labels with a second labeller's (default: %(const)s)")
     args = parser.parse_args(argv)
+    if args.agreement:
+        return agreement_report(args.labels_file, args.agreement, args.json)
     if args.labels:
         return labels_report(args.labels_file, args.half or ["check", "tune"], args.show_misses, args.json)
     if not args.corpus.exists():

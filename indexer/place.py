@@ -89,6 +89,11 @@ REPORT_CHARS = 200
 
 LEVEL_OF_KIND = {"province": "provincial", "city": "municipal", "county": "county"}
 CENTRAL = "central"
+#: A step's answer that no body issued the text (a roundup of several provinces' news).
+NOBODY = "nobody"
+#: How many provinces a roundup's opening names, at least.
+ROUNDUP_PROVINCES = 3
+_ROUNDUP_TITLE = re.compile(r"各地|多地|多省|各省")
 
 _NUMERAL = "〇零一二三四五六七八九十"
 #: A leading date, possibly in an opening bracket: (2019年3月28日 …, 二〇一九年三月二十八日 …
@@ -125,6 +130,27 @@ _ENDS_CENTRAL = re.compile(r"(?:部|部办公厅|总局|总署|署)$")
 #: …部 that are not ministries (指挥部, 组织部 of a party committee, 总部 of a company).
 _NOT_MINISTRY = re.compile(r"(?:指挥部|组织部|宣传部|统战部|武装部|工作部|联络部|事业部|项目部|总部|分部|本部|俱乐部|干部|后勤部|营业部|政治部)$")
 _LOCAL_START = ("省", "市", "县", "区", "州", "盟", "旗", "乡", "镇", "街道", "自治")
+#: What follows a place name used as a street's (临汾路街道, 中山路, 长安街, 南京大道): not the place.
+_STREET_AFTER = re.compile(r"^(?:路|街|大街|大道|巷|胡同|里弄)")
+
+
+#: A development zone after a city's name (内江经济技术开发区): the zone's bodies are county level.
+_ZONE_AFTER = re.compile(r"^(?:经济技术|经济|高新技术产业|高新技术|高新|综合保税|保税)?(?:开发区|高新区)")
+
+
+#: A company's name after a place (江西省融资担保股份有限公司, 萍乡人保财险): a report on it is not
+#: a government body's.
+_COMPANY_AFTER = re.compile(r"^[^，。、；：:,;\s“”（）()]{0,12}?(?:公司|集团|财险|寿险)")
+
+
+def _names_company(text: str, end: int) -> bool:
+    """True when the place name ending at ``end`` starts a company's name."""
+    return bool(_COMPANY_AFTER.match(text[end:end + 16]))
+
+
+def _names_street(text: str, end: int) -> bool:
+    """True when the name ending at ``end`` is part of a street's name (中山路, 临汾路街道)."""
+    return bool(_STREET_AFTER.match(text[end:end + 2]))
 
 
 @functools.lru_cache(maxsize=1)
@@ -158,6 +184,8 @@ def _token_at(text: str, i: int) -> tuple[str, list[Division], bool] | None:
     former = rules()["former_names"]
     for size in range(min(divisions.max_name_length(), len(text) - i), 1, -1):
         piece = text[i:i + size]
+        if _names_street(text, i + size) or _names_company(text, i + size):
+            continue
         if piece in former:
             return piece, [divisions.get(former[piece])], True
         found = divisions.lookup(piece)
@@ -450,6 +478,17 @@ def _outside_quotes(text: str) -> list[bool]:
     return flags
 
 
+def _from_roundup(title: str, head: str):
+    """Nobody, for a roundup: a title on 各地 (多地, 多省) whose opening names several provinces."""
+    if not _ROUNDUP_TITLE.search(title[:30]):
+        return None
+    provinces = {divisions.ancestors_and_self(d)[0].code for d, _, _ in divisions.find_places(head)}
+    stoplist = rules()["title_short_name_stoplist"]
+    provinces |= {d.code for i in range(len(head) - 1) if head[i:i + 2] not in stoplist
+                  for d in divisions.lookup(head[i:i + 2]) if d.kind == "province"}
+    return NOBODY if len(provinces) >= ROUNDUP_PROVINCES else None
+
+
 def _from_mentions(head: str, context: list[Division]):
     """Divisions of the first place chain in the opening text that names an acting organ."""
     outside = _outside_quotes(head)
@@ -464,7 +503,7 @@ def _from_mentions(head: str, context: list[Division]):
         chained = index + 1 < len(groups) and groups[index + 1][0] == end
         follows = index > 0 and groups[index - 1][1] == start
         generic = all(len(d.name) <= 2 or d.name in divisions.GENERIC_NAMES for d in found)
-        if chained or not outside[start] or (generic and not follows):
+        if chained or not outside[start] or (generic and not follows) or _names_company(head, end):
             continue
         if _ORGAN_AFTER.match(head[end:end + 20]):
             return found
@@ -524,21 +563,33 @@ def _from_report(title: str, head: str):
 def _first_place(text: str, outside: list[bool]) -> tuple[int, list[Division]] | None:
     """Where the first place of a text is named, and its divisions: a full name (any level), else
     the short name of a province or city (上海, 泉州) that is not a word of the stop list."""
-    for division, start, _ in divisions.find_places(text):
+    for division, start, end in divisions.find_places(text):
         if outside[start] and (division.name.endswith(divisions.SUFFIXES) or len(division.name) > 2):
+            if _names_company(text, end):
+                continue
             return start, divisions.lookup(division.name) or [division]
     for i in range(len(text) - 1):
         for size in (3, 2):
             piece = text[i:i + size]
             named = [d for d in divisions.lookup(piece) if d.kind in ("province", "city") and d.name != piece]
-            if named and outside[i] and piece not in rules()["title_short_name_stoplist"]:
+            if named and outside[i] and piece not in rules()["title_short_name_stoplist"] \
+                    and not _names_street(text, i + size) and not _names_company(text, i + size):
                 return i, named
     return None
 
 
 def _central_organ_places(text: str) -> list[int]:
-    """Where the central organs of the data file (国务院, 财政部, 中国气象局 …) are named in a text."""
-    return sorted(at for name in rules()["central_issuers"] for at in _find_all(text, name))
+    """Where the central organs of the data file (国务院, 财政部, 中国气象局 …) are named in a text,
+    leaving out the names local bodies share (市医保局, 省卫生健康委, 萍乡发改委)."""
+    return sorted(at for name in rules()["central_issuers"] for at in _find_all(text, name)
+                  if not _local_before(text, at))
+
+
+def _local_before(text: str, at: int) -> bool:
+    """True when what stands before ``at`` makes an organ local: 市, 省, 区 … or a place's name."""
+    if at and text[at - 1] in "省市区县州盟旗镇乡":
+        return True
+    return any(divisions.lookup(text[at - size:at]) for size in (2, 3) if at >= size)
 
 
 def _find_all(text: str, word: str) -> list[int]:
@@ -598,6 +649,15 @@ def conclude(candidates: list[Division], context: list[Division]) -> tuple[str |
     return level, divisions.region_of(common) if common else Region()
 
 
+def _names_city_zone(*texts: str) -> bool:
+    """True when a text starts with a city's development zone (内江经济技术开发区管委会)."""
+    for text in texts:
+        chain = leading_places(text)
+        if chain.tokens and all(d.kind == "city" for d in chain.last) and _ZONE_AFTER.match(text[chain.end:]):
+            return True
+    return False
+
+
 def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
                 text: str) -> tuple[str | None, Region]:
     """Level (central/provincial/municipal/county or None) and region of a policy.
@@ -616,6 +676,7 @@ def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
         lambda: _from_branch(issuer_f, title_f, head[:REPORT_CHARS]),
         lambda: _from_issuer(issuer_f, context),
         lambda: _from_title(title_f, context),
+        lambda: _from_roundup(title_f, head),
         lambda: _from_title_scope(title_f + head[:40], context),
         lambda: _from_lines(head, context),
         lambda: _from_title_short(title_f, context),
@@ -631,6 +692,11 @@ def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
         found = step()
         if found == CENTRAL:
             return CENTRAL, replace(divisions.NATIONAL, path=[])
+        if found == NOBODY:
+            return None, Region()
         if found:
-            return conclude(found, context)
+            level, region = conclude(found, context)
+            if level == "municipal" and _names_city_zone(issuer_f, title_f):
+                level = "county"  # a city's 开发区 ranks as a county (its region stays the city's)
+            return level, region
     return None, Region()

@@ -270,3 +270,26 @@ def test_a_report_on_central_organs_is_central_and_a_city_branch_stays_the_citys
     level, region = infer_place(None, None, "人民银行南阳市中心支行发布五项措施", "南阳市中心支行发布措施。")
     assert (level, region.code) == ("municipal", "411300")
     assert infer_place(None, None, "海关总署公告2020年第17号", "海关总署发布公告。")[0] == "central"
+
+
+@pytest.mark.parametrize("title,text,level,code", [
+    # a street named after a city is not that city (临汾路街道 is in 上海, not 临汾)
+    ("临汾路街道守住95个出入口", "临汾路街道地处三区交界，街道按照分片包干落实责任。", None, ""),
+    # a company named after a place is not a government body of it
+    ("萍乡人保财险启动紧急预案", "人保财险萍乡分公司第一时间启动应急预案。", None, ""),
+    ("省融资担保公司在行动", "江西省融资担保股份有限公司在省财政厅领导下推出抗疫担保贷。", None, ""),
+    # organ names a city shares with the ministries (市医保局, 市卫生健康委) are the city's, not central
+    ("本市职工医保费率暂时下调", "记者从市医保局了解到，市医保局、市人社局、市财政局降低费率。", None, ""),
+    # a roundup of several provinces' measures has no one issuing body
+    ("各地人社部门密集出台惠企政策", "上海继续返还失业保险费；天津降低费率；山西为企业减负；山东淄博发放补贴。", None, ""),
+    # a city's development zone ranks as a county (LABELLING.md: 开发区 take the level of their government)
+    ("内江经济技术开发区应急指挥部通告（第8号）", "经区指挥部研究决定，现就严禁群体性聚餐通告如下。", "county", "511000"),
+])
+def test_streets_companies_shared_organ_names_roundups_and_zones(title, text, level, code):
+    found_level, region = infer_place(None, None, title, text)
+    assert (found_level, region.code) == (level, code)
+
+
+def test_a_place_before_a_street_word_still_counts_when_it_names_the_body():
+    assert infer_place(None, None, "泉州多举措推进渔船复工复产", "泉州市海洋与渔业局获悉。")[1].code == "350500"
+    assert infer_place("上海市人民政府", None, None, "")[1].code == "310000"
