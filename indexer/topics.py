@@ -39,7 +39,7 @@ from policy_search.text.fold import fold
 _BLANK = "\u3000"  # text is folded before matching, so no keyword contains it
 _LIST_MARKS = "、"
 DEFAULT_SETTINGS = {"title_factor": 2.0, "threshold": 6.0, "repeat": 0.5, "cap": 5, "list_factor": 0.5,
-                    "long_text": 6000, "max_raise": 2.0}
+                    "long_text": 6000, "max_raise": 2.0, "short_text": 0, "min_factor": 1.0}
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,16 @@ def keyword_evidence(values: list[float], settings: dict) -> float:
 
 
 def length_factor(length: int, settings: dict) -> float:
-    """How much a long text's threshold is raised: 1 up to long_text characters, at most max_raise."""
+    """How much a text's threshold is scaled by its length: raised by sqrt(length / long_text) for a
+    long text, at most max_raise; lowered by sqrt(length / short_text) for a short one, down to
+    min_factor (a short notice names its subject fewer times); 1 in between.
+
+    >>> settings = {"long_text": 6000, "max_raise": 2, "short_text": 1600, "min_factor": 0.5}
+    >>> [round(length_factor(n, settings), 2) for n in (200, 900, 3000, 24000, 60000)]
+    [0.5, 0.75, 1.0, 2.0, 2.0]
+    """
+    if length < float(settings.get("short_text", 0)):
+        return max(math.sqrt(length / float(settings["short_text"])), float(settings["min_factor"]))
     ratio = length / float(settings["long_text"])
     return min(max(1.0, math.sqrt(ratio)), float(settings["max_raise"]))
 

@@ -111,8 +111,9 @@ def test_stock_phrases_are_ignored():
 
 def test_a_longer_keyword_is_not_counted_again_through_its_parts():
     rules = load_rules("topics.json", "topics")
-    once = score_labels("", "推动企业复工复产。", rules)["复工复产"]
-    parts = score_labels("", "推动企业复工、复产。", rules)["复工复产"]
+    filler = "本段说明会议安排。" * 120  # long enough that the short-text threshold does not apply
+    once = score_labels("", "推动企业复工复产。" + filler, rules)["复工复产"]
+    parts = score_labels("", "推动企业复工、复产。" + filler, rules)["复工复产"]
     assert once < 1.0 and parts < 1.0
 
 
