@@ -12,6 +12,8 @@ balanced). Two honest measurements, each beside the rules on the same documents:
   fitted on the other folds (the labels the rules were tuned on, never a document's own);
 * **check, fitted on tune**: the model fitted on the whole tune half, judged on the check half.
 
+Each also with the rules' tags and the model's together (rules + learned).
+
 The figures are those of ``bench/tag_report.py --labels``: the share of documents whose tags have
 Jaccard >= 0.5 with the labels, and precision / recall over every tag.
 """
@@ -110,11 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     def as_tags(found):
         return {key: Tags(None, None, tags["topics"], tags["industries"]) for key, tags in found.items()}
 
+    def union(found):  # the rules' tags and the model's together
+        return {key: Tags(None, None, rules[key].topics | tags["topics"], rules[key].industries | tags["industries"])
+                for key, tags in found.items()}
+
+    on_tune, on_check = cross_validated(tune, texts, args.folds), learned_tags(tune, check, texts)
     rows = {
         "tune, rules": figures(tune, rules),
-        f"tune, learned ({args.folds}-fold)": figures(tune, as_tags(cross_validated(tune, texts, args.folds))),
+        f"tune, learned ({args.folds}-fold)": figures(tune, as_tags(on_tune)),
+        f"tune, rules + learned ({args.folds}-fold)": figures(tune, union(on_tune)),
         "check, rules": figures(check, rules),
-        "check, learned (fitted on tune)": figures(check, as_tags(learned_tags(tune, check, texts))),
+        "check, learned (fitted on tune)": figures(check, as_tags(on_check)),
+        "check, rules + learned (fitted on tune)": figures(check, union(on_check)),
     }
     if args.json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
