@@ -53,7 +53,14 @@ The sources are tried in this order; the first that tells wins:
 11. **What a report is about**: a news story or an interpretation belongs to the body whose
    action it reports, usually the place its title names (上海道口的“硬度”与“温度”, 泉州多举措推进
    渔船复工复产): the first place of the title, full names of any level and short names of
-   provinces and cities, else the first such place at the start of the opening.
+   provinces and cities, else the first such place at the start of the opening. Organ names
+   local bodies share with the ministries (市医保局, 市卫生健康委) do not make it central.
+
+A **roundup** (a title on 各地, 多地 or 多省 whose opening names three provinces or more) has
+no issuer: it is tried right after the title, and ends the search with no level. Anywhere, a
+place name that starts a street's name (临汾路街道, 中山路) or a company's (萍乡人保财险,
+江西省融资担保股份有限公司) is not read as a place. A city's development zone (内江经济技术开发区…
+in the issuer or title) ranks as a county; its region stays the city, zones having no code.
 
 A name shared by several divisions (普陀区, 朝阳区, 市中区) is narrowed by the
 other places mentioned in the issuer, title and opening text (上海市普陀区,
@@ -132,15 +139,13 @@ _NOT_MINISTRY = re.compile(r"(?:指挥部|组织部|宣传部|统战部|武装�
 _LOCAL_START = ("省", "市", "县", "区", "州", "盟", "旗", "乡", "镇", "街道", "自治")
 #: What follows a place name used as a street's (临汾路街道, 中山路, 长安街, 南京大道): not the place.
 _STREET_AFTER = re.compile(r"^(?:路|街|大街|大道|巷|胡同|里弄)")
-
-
-#: A development zone after a city's name (内江经济技术开发区): the zone's bodies are county level.
-_ZONE_AFTER = re.compile(r"^(?:经济技术|经济|高新技术产业|高新技术|高新|综合保税|保税)?(?:开发区|高新区)")
-
-
+_FULL_NAME_ENDS = "省市区县州盟旗"
 #: A company's name after a place (江西省融资担保股份有限公司, 萍乡人保财险): a report on it is not
 #: a government body's.
-_COMPANY_AFTER = re.compile(r"^[^，。、；：:,;\s“”（）()]{0,12}?(?:公司|集团|财险|寿险)")
+_COMPANY_AFTER = re.compile(r"^(?:(?!关于|政府|人民|委|局|厅|办|部|院|会)[^，。、；：:,;\s“”（）()]){0,12}?"
+                            r"(?:公司|集团|财险|寿险)")
+#: A development zone after a city's name (内江经济技术开发区): the zone's bodies are county level.
+_ZONE_AFTER = re.compile(r"^(?:经济技术|经济|高新技术产业|高新技术|高新|综合保税|保税)?(?:开发区|高新区)")
 
 
 def _names_company(text: str, end: int) -> bool:
@@ -149,8 +154,9 @@ def _names_company(text: str, end: int) -> bool:
 
 
 def _names_street(text: str, end: int) -> bool:
-    """True when the name ending at ``end`` is part of a street's name (中山路, 临汾路街道)."""
-    return bool(_STREET_AFTER.match(text[end:end + 2]))
+    """True when the short name ending at ``end`` is part of a street's name (中山路, 临汾路街道);
+    a full name stays a place (上海市路政局)."""
+    return text[end - 1:end] not in _FULL_NAME_ENDS and bool(_STREET_AFTER.match(text[end:end + 2]))
 
 
 @functools.lru_cache(maxsize=1)
