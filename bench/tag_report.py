@@ -134,12 +134,26 @@ def show_misses(sample: list[dict], corpus: dict[str, str]) -> None:
                 print(f"  {mark} {field:10s} {row['title'][:24]}  expected={row[field]} got={predicted[field]}")
 
 
+def shared_data_found() -> bool:
+    """True when the shared data is beside the repository; else says where it was looked for."""
+    if (DATA / "ncp" / "corpus.tsv").exists():
+        return True
+    print(f"tag_report: the shared data is not at {DATA}", file=sys.stderr)
+    return False
+
+
+def figures_cells(sc) -> str:
+    """Level, region, topics and industries J>=0.5, topic and industry P / R: one table row's cells."""
+    return (f"{sc.share('level'):.3f} | {sc.share('region'):.3f} | {sc.share('topics'):.3f} | "
+            f"{sc.share('industries'):.3f} | {sc.precision('topics'):.3f} / {sc.recall('topics'):.3f} | "
+            f"{sc.precision('industries'):.3f} / {sc.recall('industries'):.3f}")
+
+
 def labels_report(labels_file: Path, halves: list[str], show_misses: bool, as_json: bool) -> int:
     """The tags against the hand labels, half by half."""
     from indexer.tag_eval import LEVEL_ORDER, jaccard as tag_jaccard, read_halves, read_labels, score, tags_of
 
-    if not (DATA / "ncp" / "corpus.tsv").exists():
-        print(f"tag_report: the shared data is not at {DATA}", file=sys.stderr)
+    if not shared_data_found():
         return 2
     labels = read_labels(labels_file, read_halves(LABELLED_SET))
     tagged = {label.key: tags_of(label.key, DATA) for label in labels}
@@ -154,10 +168,7 @@ def labels_report(labels_file: Path, halves: list[str], show_misses: bool, as_js
     print("| half | documents | level | region | topics J>=0.5 | industries J>=0.5 | topic P / R | industry P / R |")
     print("|---|---|---|---|---|---|---|---|")
     for half, (_, sc) in results.items():
-        print(f"| {half} | {sc.documents} | {sc.share('level'):.3f} | {sc.share('region'):.3f} | "
-              f"{sc.share('topics'):.3f} | {sc.share('industries'):.3f} | "
-              f"{sc.precision('topics'):.3f} / {sc.recall('topics'):.3f} | "
-              f"{sc.precision('industries'):.3f} / {sc.recall('industries'):.3f} |")
+        print(f"| {half} | {sc.documents} | {figures_cells(sc)} |")
     for half, (chosen, sc) in results.items():
         print(f"\n{half} half, level (rows: labelled, columns: tagged):\n")
         names = [str(level) if level else "none" for level in LEVEL_ORDER]
@@ -192,8 +203,7 @@ def agreement_report(labels_file: Path, second_file: Path, as_json: bool) -> int
     """The labels against a second labeller's, and the tagger against each, on the documents both hold."""
     from indexer.tag_eval import read_halves, read_labels, score, tags_of
 
-    if not (DATA / "ncp" / "corpus.tsv").exists():
-        print(f"tag_report: the shared data is not at {DATA}", file=sys.stderr)
+    if not shared_data_found():
         return 2
     halves = read_halves(LABELLED_SET)
     first = {label.key: label.tags for label in read_labels(labels_file, halves)}
@@ -211,9 +221,7 @@ def agreement_report(labels_file: Path, second_file: Path, as_json: bool) -> int
     print("| pair | level | region | topics J>=0.5 | industries J>=0.5 | topic P / R | industry P / R |")
     print("|---|---|---|---|---|---|---|")
     for name, sc in rows.items():
-        print(f"| {name} | {sc.share('level'):.3f} | {sc.share('region'):.3f} | {sc.share('topics'):.3f} | "
-              f"{sc.share('industries'):.3f} | {sc.precision('topics'):.3f} / {sc.recall('topics'):.3f} | "
-              f"{sc.precision('industries'):.3f} / {sc.recall('industries'):.3f} |")
+        print(f"| {name} | {figures_cells(sc)} |")
     return 0
 
 

@@ -60,7 +60,8 @@ A **roundup** (a title on 各地, 多地 or 多省 whose opening names three pro
 no issuer: it is tried right after the title, and ends the search with no level. Anywhere, a
 place name that starts a street's name (临汾路街道, 中山路) or a company's (萍乡人保财险,
 江西省融资担保股份有限公司) is not read as a place. A city's development zone (内江经济技术开发区…
-in the issuer or title) ranks as a county; its region stays the city, zones having no code.
+leading the issuer, or the title when the issuer names no place) ranks as a county; its region
+stays the city, zones having no code.
 
 A name shared by several divisions (普陀区, 朝阳区, 市中区) is narrowed by the
 other places mentioned in the issuer, title and opening text (上海市普陀区,
@@ -190,13 +191,9 @@ def _token_at(text: str, i: int) -> tuple[str, list[Division], bool] | None:
     former = rules()["former_names"]
     for size in range(min(divisions.max_name_length(), len(text) - i), 1, -1):
         piece = text[i:i + size]
-        if _names_street(text, i + size) or _names_company(text, i + size):
-            continue
-        if piece in former:
-            return piece, [divisions.get(former[piece])], True
-        found = divisions.lookup(piece)
-        if found:
-            return piece, found, any(d.name == piece for d in found)
+        found = [divisions.get(former[piece])] if piece in former else divisions.lookup(piece)
+        if found and not _names_street(text, i + size) and not _names_company(text, i + size):
+            return piece, found, piece in former or any(d.name == piece for d in found)
     return None
 
 
@@ -488,10 +485,8 @@ def _from_roundup(title: str, head: str):
     """Nobody, for a roundup: a title on 各地 (多地, 多省) whose opening names several provinces."""
     if not _ROUNDUP_TITLE.search(title[:30]):
         return None
-    provinces = {divisions.ancestors_and_self(d)[0].code for d, _, _ in divisions.find_places(head)}
-    stoplist = rules()["title_short_name_stoplist"]
-    provinces |= {d.code for i in range(len(head) - 1) if head[i:i + 2] not in stoplist
-                  for d in divisions.lookup(head[i:i + 2]) if d.kind == "province"}
+    named = [d for d, _, _ in divisions.find_places(head)] + [d for _, found in _short_places(head) for d in found]
+    provinces = {divisions.ancestors_and_self(d)[0].code for d in named}
     return NOBODY if len(provinces) >= ROUNDUP_PROVINCES else None
 
 
@@ -574,14 +569,21 @@ def _first_place(text: str, outside: list[bool]) -> tuple[int, list[Division]] |
             if _names_company(text, end):
                 continue
             return start, divisions.lookup(division.name) or [division]
+    return next(((i, found) for i, found in _short_places(text) if outside[i]), None)
+
+
+def _short_places(text: str):
+    """(where, divisions) of each short name of a province or city in a text (上海, 泉州, 天津), but
+    for words of the stop list and names that start a street's or a company's name."""
+    stoplist = rules()["title_short_name_stoplist"]
     for i in range(len(text) - 1):
         for size in (3, 2):
             piece = text[i:i + size]
             named = [d for d in divisions.lookup(piece) if d.kind in ("province", "city") and d.name != piece]
-            if named and outside[i] and piece not in rules()["title_short_name_stoplist"] \
-                    and not _names_street(text, i + size) and not _names_company(text, i + size):
-                return i, named
-    return None
+            if named and piece not in stoplist and not _names_street(text, i + size) \
+                    and not _names_company(text, i + size):
+                yield i, named
+                break
 
 
 def _central_organ_places(text: str) -> list[int]:
@@ -655,13 +657,11 @@ def conclude(candidates: list[Division], context: list[Division]) -> tuple[str |
     return level, divisions.region_of(common) if common else Region()
 
 
-def _names_city_zone(*texts: str) -> bool:
-    """True when a text starts with a city's development zone (内江经济技术开发区管委会)."""
-    for text in texts:
-        chain = leading_places(text)
-        if chain.tokens and all(d.kind == "city" for d in chain.last) and _ZONE_AFTER.match(text[chain.end:]):
-            return True
-    return False
+def _names_city_zone(name: str) -> bool:
+    """True when an issuer (or, when the issuer names no place, a title) starts with a city's
+    development zone (内江经济技术开发区管委会); a city government's rules for its zone stay the city's."""
+    chain = leading_places(name)
+    return bool(chain.tokens) and all(d.kind == "city" for d in chain.last) and bool(_ZONE_AFTER.match(name[chain.end:]))
 
 
 def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
@@ -702,7 +702,7 @@ def infer_place(issuer: str | None, doc_number: str | None, title: str | None,
             return None, Region()
         if found:
             level, region = conclude(found, context)
-            if level == "municipal" and _names_city_zone(issuer_f, title_f):
+            if level == "municipal" and _names_city_zone(issuer_f if leading_places(issuer_f).tokens else title_f):
                 level = "county"  # a city's 开发区 ranks as a county (its region stays the city's)
             return level, region
     return None, Region()

@@ -142,7 +142,7 @@ def length_factor(length: int, settings: dict) -> float:
     >>> [round(length_factor(n, settings), 2) for n in (200, 900, 3000, 24000, 60000)]
     [0.5, 0.75, 1.0, 2.0, 2.0]
     """
-    if length < float(settings.get("short_text", 0)):
+    if length < float(settings["short_text"]):
         return max(math.sqrt(length / float(settings["short_text"])), float(settings["min_factor"]))
     ratio = length / float(settings["long_text"])
     return min(max(1.0, math.sqrt(ratio)), float(settings["max_raise"]))

@@ -290,11 +290,6 @@ def test_streets_companies_shared_organ_names_roundups_and_zones(title, text, le
     assert (found_level, region.code) == (level, code)
 
 
-def test_a_place_before_a_street_word_still_counts_when_it_names_the_body():
-    assert infer_place(None, None, "泉州多举措推进渔船复工复产", "泉州市海洋与渔业局获悉。")[1].code == "350500"
-    assert infer_place("上海市人民政府", None, None, "")[1].code == "310000"
-
-
 def test_a_title_on_company_groups_is_still_the_bodys_that_issued_it():
     assert infer_place(None, None, "山东省国资委关于省属企业集团改革的通知", "")[1].code == "370000"
     assert infer_place(None, None, "枣庄市人民政府关于支持集团企业发展的意见", "")[1].code == "370400"
@@ -302,3 +297,8 @@ def test_a_title_on_company_groups_is_still_the_bodys_that_issued_it():
 
 def test_a_full_name_before_a_street_word_stays_a_place():
     assert infer_place("上海市路政局", None, None, "")[1].code == "310000"
+
+
+def test_a_city_governments_rules_for_its_zone_stay_the_citys():
+    level, region = infer_place("内江市人民政府", None, "内江经济技术开发区管理办法", "")
+    assert (level, region.code) == ("municipal", "511000")
