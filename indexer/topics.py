@@ -70,7 +70,7 @@ def _read_data(name: str) -> dict:
     return json.loads(rule_text(name))
 
 
-def _label_rule(name: str, spec: dict, settings: dict) -> LabelRule:
+def label_rule(name: str, spec: dict, settings: dict) -> LabelRule:
     """A LabelRule from one JSON entry: phrases folded, keywords longest first, settings overridden."""
     keywords = sorted(((fold(word), float(weight)) for word, weight in spec["keywords"].items()),
                       key=lambda kw: -len(kw[0]))
@@ -89,7 +89,7 @@ def load_rules(name: str, section: str) -> RuleSet:
     general = raw.get("all_industries")
     if general in specs:
         specs = {**specs, general: _general_spec(specs, general)}
-    labels = tuple(_label_rule(label, spec, settings) for label, spec in specs.items())
+    labels = tuple(label_rule(label, spec, settings) for label, spec in specs.items())
     return RuleSet(labels=labels, settings=settings, raw=raw,
                    measure_words=tuple(fold(word) for word in raw.get("measure_words", ())))
 
@@ -206,11 +206,12 @@ def score_labels(title: str, text: str, rules: RuleSet) -> dict[str, float]:
 
 def _score_folded(title: str, text: str, rules: RuleSet, pairs: frozenset[str]) -> dict[str, float]:
     """:func:`score_labels` of a folded title and text, given the text's character pairs."""
-    factor = length_factor(len(text), rules.settings)
+    length = len(text)
     text = measures_only(text, rules.measure_words)
     scores: dict[str, float] = {}
     for rule in rules.labels:
-        score = label_score(rule, title, text, pairs) / (rule.settings["threshold"] * factor)
+        threshold = rule.settings["threshold"] * length_factor(length, rule.settings)
+        score = label_score(rule, title, text, pairs) / threshold
         if has_strong(rule, title, text, pairs):
             score = max(score, 1.0)
         if score > 0:
@@ -261,11 +262,15 @@ def topics_and_industries(folded_title: str, folded_text: str) -> tuple[list[str
 
 def _industries(scores: dict[str, float]) -> list[str]:
     """The industries of the scores: 不限行业 first when the policy is for enterprises in general;
-    none when it targets no enterprises (a school closure, advice to the public)."""
+    none when it targets no enterprises (a school closure, advice to the public). An industry with
+    ``dominant_ratio`` times the general evidence makes the document that industry's alone: the
+    enterprises it speaks of are that industry's."""
     rules = load_rules("industries.json", "industries")
     general = rules.raw["all_industries"]
     found = [name for name in _passing(scores) if name != general]
+    general_score = scores.get(general, 0.0)
     if not found:
-        return [general] if scores.get(general, 0.0) >= 1.0 else []
-    broad = scores.get(general, 0.0) >= 1.0 or len(found) >= rules.raw.get("general_from", len(scores) + 1)
-    return ([general] if broad else []) + found
+        return [general] if general_score >= 1.0 else []
+    broad = general_score >= 1.0 or len(found) >= rules.raw.get("general_from", len(scores) + 1)
+    dominated = general_score * rules.raw.get("dominant_ratio", math.inf) <= scores[found[0]]
+    return ([general] if broad and not dominated else []) + found

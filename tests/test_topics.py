@@ -34,8 +34,8 @@ from pathlib import Path
 import pytest
 
 from helpers import shared
-from indexer.topics import (classify_industries, classify_topics, length_factor, load_rules,
-                            score_labels)
+from indexer.topics import (DEFAULT_SETTINGS, RuleSet, classify_industries, classify_topics, label_rule,
+                            length_factor, load_rules, score_labels)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ncp_tag_sample.json"
 TOPICS = ["复工复产", "稳岗就业", "土地使用", "财税支持", "金融支持", "社会保险", "租金减免", "人才",
@@ -138,11 +138,20 @@ def test_policy_for_one_industry_is_tagged_with_it_only():
 def test_an_industry_named_outside_any_measure_is_not_tagged():
     # industry evidence counts in sentences holding a measure (measure_words of industries.json)
     mention = ("疫情期间，餐饮企业门店客流明显下降，酒店入住率不高，外卖订单有所增加。"
-               "市场监管部门加强餐饮企业检查，督促酒店做好消毒通风。")
+               "市场监管部门近日检查了一批餐饮企业和酒店。")
     measure = ("对餐饮企业给予每家3万元补贴；对酒店、宾馆减免3个月房租；"
                "支持餐饮企业开展外卖服务，给予配送费用补助。")
     assert "住宿和餐饮业" not in classify_industries("疫情下的餐饮业", mention)
     assert "住宿和餐饮业" in classify_industries("关于支持餐饮住宿业的措施", measure)
+
+
+def test_rules_set_for_an_industry_count_as_measures_aimed_at_it():
+    # a sentence that tells an industry what to do (要求, 做好, 落实) targets it as a subsidy does
+    rules = ("要求餐饮企业做好餐具消毒，暂停堂食聚餐；酒店、宾馆要落实住客登记和每日测温；"
+             "要求餐饮服务单位实行分餐制。")
+    report = "餐饮企业门店客流明显下降。酒店入住率不高。"
+    assert classify_industries("关于加强餐饮住宿场所疫情防控的通知", rules) == ["住宿和餐饮业"]
+    assert "住宿和餐饮业" not in classify_industries("疫情下的消费市场", report)
 
 
 def test_general_policy_is_for_all_industries():
@@ -255,3 +264,21 @@ def test_sample_level_and_region(ncp_corpus, sample, field, capsys):
     with capsys.disabled():
         print(f"\n{field}: {right}/{len(known)} right")
     assert right / len(known) >= MIN_SAMPLE_ACCURACY, "\n".join(misses)
+
+
+def test_a_document_one_industry_dominates_is_not_also_for_all_industries():
+    # 企业 said often in a notice to couriers means the couriers: dominant_ratio in industries.json
+    text = ("要求快递企业做好分拣场所消毒，快递企业复工前落实员工测温；"
+            "支持快递企业恢复揽收，给予快递企业运输车辆通行便利；对快递企业减免快件运输通行费；"
+            "快递企业网点要做好无接触配送。企业复工要落实防控责任；企业要保障员工安全；"
+            "企业要做好物资储备；企业应当错峰上下班；帮助企业解决困难。")
+    assert classify_industries("关于邮政快递业复工复产的通知", text) == ["交通运输、仓储和邮政业"]
+
+
+def test_a_label_may_have_its_own_length_settings():
+    settings = {**DEFAULT_SETTINGS, "threshold": 6.0}
+    short_aware = label_rule("短文", {"keywords": {"餐饮": 3}, "short_text": 1000, "min_factor": 0.5}, settings)
+    plain = label_rule("常规", {"keywords": {"酒店": 3}}, settings)
+    rules = RuleSet(labels=(short_aware, plain), settings=settings, raw={})
+    scores = score_labels("", "对餐饮行业和酒店行业给予补贴。", rules)
+    assert scores["短文"] >= 1.0 > scores["常规"]
