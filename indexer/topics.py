@@ -10,6 +10,8 @@ Scoring, per label:
 
 * ``ignore`` phrases are blanked out of the text first, so a stock phrase
   ("疫情防控期间") gives no evidence for the label.
+* A sentence holding one of a label's ``not_with`` words gives it no evidence, nor does a title
+  holding one: the masks of a tax exemption for donations are no prevention measure.
 * Keywords are matched longest first and each match blanks its span, so
   "复工复产" counts once, not again as "复工" and "复产".
 * Each distinct keyword adds its weight for its first occurrence and
@@ -51,6 +53,8 @@ class LabelRule:
     strong: tuple[str, ...]
     ignore: tuple[str, ...]
     settings: dict
+    #: sentences holding one of these give the label no evidence (folded)
+    not_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,8 @@ def label_rule(name: str, spec: dict, settings: dict) -> LabelRule:
     return LabelRule(name=name, keywords=tuple(keywords),
                      strong=tuple(fold(p) for p in spec.get("strong", [])),
                      ignore=tuple(sorted((fold(p) for p in spec.get("ignore", [])), key=len, reverse=True)),
-                     settings={key: float(spec.get(key, value)) for key, value in settings.items()})
+                     settings={key: float(spec.get(key, value)) for key, value in settings.items()},
+                     not_with=tuple(fold(w) for w in spec.get("not_with", [])))
 
 
 @functools.lru_cache(maxsize=None)
@@ -178,6 +183,10 @@ def label_score(rule: LabelRule, title: str, text: str, pairs: frozenset[str] | 
     """Evidence score of one label in an already folded title and text (``pairs``: the text's
     :func:`character_pairs`, to skip keywords it cannot hold)."""
     title, text = _without_ignored(rule, title, text, pairs)
+    if rule.not_with:
+        text = without_sentences(text, rule.not_with)
+        if any(word in title for word in rule.not_with):
+            title = ""
     settings, score = rule.settings, 0.0
     for word, weight in rule.keywords:
         values = _occurrences(text, word, settings["list_factor"]) if may_hold(pairs, word) else []
@@ -232,6 +241,12 @@ def measures_only(text: str, words: tuple[str, ...]) -> str:
     if not words:
         return text
     return "".join(sentence if any(word in sentence for word in words) else _BLANK * len(sentence)
+                   for sentence in _SENTENCE.findall(text))
+
+
+def without_sentences(text: str, words: tuple[str, ...]) -> str:
+    """The folded text with every sentence that holds one of ``words`` blanked out (its length kept)."""
+    return "".join(_BLANK * len(sentence) if any(word in sentence for word in words) else sentence
                    for sentence in _SENTENCE.findall(text))
 
 

@@ -46,7 +46,8 @@ GBT_4754_SECTIONS = [
     "租赁和商务服务业", "科学研究和技术服务业", "水利、环境和公共设施管理业", "居民服务、修理和其他服务业",
     "教育", "卫生和社会工作", "文化、体育和娱乐业", "公共管理、社会保障和社会组织"]
 ALL = "不限行业"
-LABEL_FIELDS = {"keywords", "strong", "ignore", "threshold", "title_factor", "list_factor", "repeat", "cap"}
+LABEL_FIELDS = {"keywords", "strong", "ignore", "not_with", "threshold", "title_factor", "list_factor", "repeat", "cap",
+                "long_text", "max_raise", "short_text", "min_factor"}
 MIN_SAMPLE_ACCURACY = 0.9
 
 
@@ -282,3 +283,13 @@ def test_a_label_may_have_its_own_length_settings():
     rules = RuleSet(labels=(short_aware, plain), settings=settings, raw={})
     scores = score_labels("", "对餐饮行业和酒店行业给予补贴。", rules)
     assert scores["短文"] >= 1.0 > scores["常规"]
+
+
+def test_prevention_words_in_a_tax_or_loan_measure_are_no_prevention_topic():
+    # 疫情防控 is not added when the epidemic is only the reason for economic measures (not_with)
+    relief = ("对捐赠用于疫情防控的口罩、防护服等防疫物资，免征增值税。"
+              "对疫情防控重点保障物资生产企业，给予优惠贷款，用于采购口罩和消毒用品。")
+    rules = ("企业复工前应对场所全面消毒，每日两次测温；发现发热员工立即隔离并报告。"
+             "员工佩戴口罩上岗，食堂分餐，密切接触者实行医学观察。")
+    assert "疫情防控" not in classify_topics("关于支持疫情防控有关税收政策的公告", relief)
+    assert "疫情防控" in classify_topics("关于企业复工疫情防控工作的通知", rules)
