@@ -149,13 +149,14 @@ def figures_cells(sc) -> str:
             f"{sc.precision('industries'):.3f} / {sc.recall('industries'):.3f}")
 
 
-def labels_report(labels_file: Path, halves: list[str], show_misses: bool, as_json: bool) -> int:
-    """The tags against the hand labels, half by half."""
+def labels_report(labels_file: Path, halves: list[str], show_misses: bool, as_json: bool,
+                  wave: int | None = None) -> int:
+    """The tags against the hand labels, half by half (of one wave of the set, or all)."""
     from indexer.tag_eval import LEVEL_ORDER, jaccard as tag_jaccard, read_halves, read_labels, score, tags_of
 
     if not shared_data_found():
         return 2
-    labels = read_labels(labels_file, read_halves(LABELLED_SET))
+    labels = _of_wave(read_labels(labels_file, read_halves(LABELLED_SET)), wave)
     tagged = {label.key: tags_of(label.key, DATA) for label in labels}
     results = {}
     for half in halves:
@@ -199,14 +200,24 @@ def labels_report(labels_file: Path, halves: list[str], show_misses: bool, as_js
     return 0
 
 
-def agreement_report(labels_file: Path, second_file: Path, as_json: bool) -> int:
+def _of_wave(labels: list, wave: int | None) -> list:
+    """The labels of the documents drawn in one wave of the set (all for None)."""
+    from indexer.tag_eval import read_waves
+
+    if wave is None:
+        return labels
+    waves = read_waves(LABELLED_SET)
+    return [label for label in labels if waves[label.key] == wave]
+
+
+def agreement_report(labels_file: Path, second_file: Path, as_json: bool, wave: int | None = None) -> int:
     """The labels against a second labeller's, and the tagger against each, on the documents both hold."""
     from indexer.tag_eval import read_halves, read_labels, score, tags_of
 
     if not shared_data_found():
         return 2
     halves = read_halves(LABELLED_SET)
-    first = {label.key: label.tags for label in read_labels(labels_file, halves)}
+    first = {label.key: label.tags for label in _of_wave(read_labels(labels_file, halves), wave)}
     second = {label.key: label.tags for label in read_labels(second_file, halves)}
     keys = sorted(first.keys() & second.keys())
     tagged = {key: tags_of(key, DATA) for key in keys}
@@ -238,11 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels-file", type=Path, default=LABELS, help="with --labels: the labels (JSON lines)")
     parser.add_argument("--agreement", type=Path, nargs="?", const=SECOND_LABELS, metavar="SECOND_LABELS",
                         help="compare the labels with a second labeller's (default: %(const)s)")
+    parser.add_argument("--wave", type=int, help="with --labels or --agreement: only the documents drawn in "
+                                                 "this wave of the set (1, 2 …; bench/draw_tag_set.py)")
     args = parser.parse_args(argv)
     if args.agreement:
-        return agreement_report(args.labels_file, args.agreement, args.json)
+        return agreement_report(args.labels_file, args.agreement, args.json, args.wave)
     if args.labels:
-        return labels_report(args.labels_file, args.half or ["check", "tune"], args.show_misses, args.json)
+        return labels_report(args.labels_file, args.half or ["check", "tune"], args.show_misses, args.json,
+                             args.wave)
     if not args.corpus.exists():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ per-tag precision and recall and the level confusion table.
 """
 from __future__ import annotations
 
+import collections
 import json
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from helpers import shared
-from indexer.tag_eval import LEVEL_ORDER, read_halves, read_labels, score, tags_of
+from indexer.tag_eval import LEVEL_ORDER, read_halves, read_labels, read_waves, score, tags_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tags"
 TOPICS = set(json.loads((Path(__file__).parents[1] / "policy_search" / "data" / "topics.json")
@@ -23,10 +24,8 @@ TOPICS = set(json.loads((Path(__file__).parents[1] / "policy_search" / "data" / 
 INDUSTRIES = set(json.loads((Path(__file__).parents[1] / "policy_search" / "data" / "industries.json")
                             .read_text(encoding="utf-8"))["industries"])
 #: The check half as measured when the rules were last changed (bench/tag_report.py --labels).
-CHECK_HALF = {"level": 0.880, "region": 0.902, "topics": 0.848, "industries": 0.620,
-              "industries_precision": 0.679}
-#: One document of the 92 of the check half.
-ONE_DOCUMENT = 0.011
+CHECK_HALF = {"level": 0.866, "region": 0.893, "topics": 0.859, "industries": 0.664,
+              "industries_precision": 0.719}
 
 
 def _labels():
@@ -51,6 +50,18 @@ def test_every_document_of_the_set_is_labelled_once_by_the_guides_names():
         assert label.note, label.key
 
 
+def test_the_set_file_is_the_draw_wave_by_wave_and_a_later_wave_left_the_first_alone():
+    shared("ncp", "corpus.tsv")
+    drawn = subprocess.run([sys.executable, "bench/draw_tag_set.py"], cwd=FIXTURES.parents[2],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    lines = (FIXTURES / "set.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    assert [line.split("\t")[:3] for line in drawn if line] == [line.split("\t")[:3] for line in lines]
+    waves = read_waves(FIXTURES / "set.tsv")
+    assert sorted(collections.Counter(waves.values()).items()) == [(1, 210), (2, 120)]
+    first_wave = [key for key, wave in waves.items() if wave == 1]
+    assert first_wave == list(waves)[:210]  # the second wave was added after the first, which it left as it was
+
+
 def test_the_second_labelling_covers_the_check_half_and_agrees_with_the_first():
     """The second, blind labelling (LABELLING.md, 'A second labeller'): the check half, the guide's
     names, and agreement with the first labels well above what the tagger reaches."""
@@ -62,15 +73,17 @@ def test_the_second_labelling_covers_the_check_half_and_agrees_with_the_first():
         assert label.tags.level in LEVEL_ORDER, label.key
         assert label.tags.topics <= TOPICS and label.tags.industries <= INDUSTRIES, label.key
     agreement = score([(first[label.key], label.tags) for label in second]).as_dict()
-    assert min(agreement[name] for name in ("level", "region", "topics", "industries")) >= 0.95, agreement
+    assert min(agreement[name] for name in ("level", "region")) >= 0.95, agreement
+    assert min(agreement[name] for name in ("topics", "industries")) >= 0.90, agreement
 
 
 def test_the_check_half_is_tagged_no_worse_than_measured():
     data = shared("ncp").parent  # the shared data folder (skips when it is absent)
     check = [label for label in _labels() if label.half == "check"]
     figures = score([(label.tags, tags_of(label.key, data)) for label in check]).as_dict()
+    one_document = 1 / len(check)
     worse = {name: (figures[name], floor) for name, floor in CHECK_HALF.items()
-             if figures[name] < floor - ONE_DOCUMENT}
+             if figures[name] < floor - one_document}
     assert not worse, f"check half worse than measured (now, then): {worse}"
 
 
