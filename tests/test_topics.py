@@ -293,3 +293,10 @@ def test_prevention_words_in_a_tax_or_loan_measure_are_no_prevention_topic():
              "员工佩戴口罩上岗，食堂分餐，密切接触者实行医学观察。")
     assert "疫情防控" not in classify_topics("关于支持疫情防控有关税收政策的公告", relief)
     assert "疫情防控" in classify_topics("关于企业复工疫情防控工作的通知", rules)
+
+
+def test_a_school_closure_notice_is_about_prevention():
+    # the guide counts closing schools (延期开学, 停课不停学) as prevention and control measures
+    text = ("根据疫情防控需要，全市中小学延期开学，具体开学时间另行通知。延期开学期间，"
+            "各校组织开展线上教学，做到停课不停学；学生居家学习，不得返校。")
+    assert "疫情防控" in classify_topics("关于中小学延期开学期间线上教学工作的通知", text)
