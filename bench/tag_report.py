@@ -1,13 +1,14 @@
 """Tag report over the ncp corpus: spread of topics and industries, untagged documents, sample accuracy.
 
     python bench/tag_report.py [--corpus PATH] [--sample PATH] [--show-misses]
-    python bench/tag_report.py --labels [--half check|tune|all] [--show-misses] [--json]
-    python bench/tag_report.py --agreement [tests/fixtures/tags/second_labels.jsonl]
+    python bench/tag_report.py --labels [--half check|tune|all] [--wave N] [--show-misses] [--json]
+    python bench/tag_report.py --agreement [tests/fixtures/tags/second_labels.jsonl] [--wave N]
 
 ``--labels`` judges the tags ingest gives against the hand labels of the labelled set
 (``tests/fixtures/tags/``, labelled by ``tests/fixtures/LABELLING.md``): level, region, the share
 of documents whose topics and industries have Jaccard >= 0.5 with the labels, precision and
-recall of each topic and industry, and the level confusion table, for each half.
+recall of each topic and industry, and the level confusion table, for each half. ``--wave N``
+keeps the documents drawn in one wave of the set (``bench/draw_tag_set.py``).
 
 ``--agreement`` compares the labels with a second labeller's, given blind by the same guide to the
 documents both labelled: how far the labels agree with each other is the most a tagger can be

@@ -45,16 +45,20 @@ class Label:
     note: str = ""
 
 
-def read_halves(set_file: Path) -> dict[str, str]:
-    """key → ``tune`` or ``check``, from the set's ``key<TAB>half<TAB>wave<TAB>title`` file."""
+def _set_rows(set_file: Path) -> list[dict]:
+    """The rows of the set's ``key<TAB>half<TAB>wave<TAB>title`` file."""
     with set_file.open(encoding="utf-8", newline="") as handle:
-        return {row["key"]: row["half"] for row in csv.DictReader(handle, delimiter="\t")}
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def read_halves(set_file: Path) -> dict[str, str]:
+    """key → ``tune`` or ``check``, from the set file."""
+    return {row["key"]: row["half"] for row in _set_rows(set_file)}
 
 
 def read_waves(set_file: Path) -> dict[str, int]:
     """key → the wave it was drawn in (1, 2 …), from the set file's ``wave`` column."""
-    with set_file.open(encoding="utf-8", newline="") as handle:
-        return {row["key"]: int(row.get("wave") or 1) for row in csv.DictReader(handle, delimiter="\t")}
+    return {row["key"]: int(row.get("wave") or 1) for row in _set_rows(set_file)}
 
 
 def read_labels(labels_file: Path, halves: dict[str, str]) -> list[Label]:

@@ -171,11 +171,16 @@ def may_hold(pairs: frozenset[str] | None, phrase: str) -> bool:
 
 def _without_ignored(rule: LabelRule, title: str, text: str,
                      pairs: frozenset[str] | None = None) -> tuple[str, str]:
-    """Title and text with the label's ignored phrases blanked out."""
+    """Title and text without what gives the label no evidence: its ignored phrases blanked out,
+    and the sentences (or the whole title) holding one of its ``not_with`` words."""
     for phrase in rule.ignore:
         title = _blank(title, phrase)
         if may_hold(pairs, phrase):
             text = _blank(text, phrase)
+    if rule.not_with:
+        text = _blank_sentences(text, rule.not_with, holding=True)
+        if any(word in title for word in rule.not_with):
+            title = ""
     return title, text
 
 
@@ -183,10 +188,6 @@ def label_score(rule: LabelRule, title: str, text: str, pairs: frozenset[str] | 
     """Evidence score of one label in an already folded title and text (``pairs``: the text's
     :func:`character_pairs`, to skip keywords it cannot hold)."""
     title, text = _without_ignored(rule, title, text, pairs)
-    if rule.not_with:
-        text = without_sentences(text, rule.not_with)
-        if any(word in title for word in rule.not_with):
-            title = ""
     settings, score = rule.settings, 0.0
     for word, weight in rule.keywords:
         values = _occurrences(text, word, settings["list_factor"]) if may_hold(pairs, word) else []
@@ -238,15 +239,13 @@ def measures_only(text: str, words: tuple[str, ...]) -> str:
     >>> measures_only("医院接诊患者。对餐饮企业给予补贴。", ("补贴",)).strip("\u3000")
     '对餐饮企业给予补贴。'
     """
-    if not words:
-        return text
-    return "".join(sentence if any(word in sentence for word in words) else _BLANK * len(sentence)
-                   for sentence in _SENTENCE.findall(text))
+    return _blank_sentences(text, words, holding=False) if words else text
 
 
-def without_sentences(text: str, words: tuple[str, ...]) -> str:
-    """The folded text with every sentence that holds one of ``words`` blanked out (its length kept)."""
-    return "".join(_BLANK * len(sentence) if any(word in sentence for word in words) else sentence
+def _blank_sentences(text: str, words: tuple[str, ...], holding: bool) -> str:
+    """The folded text with the sentences that hold one of ``words`` (``holding``), or that hold
+    none of them, blanked out; its length kept."""
+    return "".join(_BLANK * len(sentence) if any(word in sentence for word in words) == holding else sentence
                    for sentence in _SENTENCE.findall(text))
 
 
@@ -263,7 +262,7 @@ def classify_topics(title: str, text: str) -> list[str]:
 def classify_industries(title: str, text: str) -> list[str]:
     """Industries the policy targets, strongest first; 不限行业 first when it is for enterprises in
     general; none when it targets no enterprises."""
-    return _industries(score_labels(title, text, load_rules("industries.json", "industries")))
+    return industries_from_scores(score_labels(title, text, load_rules("industries.json", "industries")))
 
 
 def topics_and_industries(folded_title: str, folded_text: str) -> tuple[list[str], list[str]]:
@@ -272,10 +271,10 @@ def topics_and_industries(folded_title: str, folded_text: str) -> tuple[list[str
     pairs = character_pairs(folded_text)
     topics = _score_folded(folded_title, folded_text, load_rules("topics.json", "topics"), pairs)
     industries = _score_folded(folded_title, folded_text, load_rules("industries.json", "industries"), pairs)
-    return _passing(topics), _industries(industries)
+    return _passing(topics), industries_from_scores(industries)
 
 
-def _industries(scores: dict[str, float]) -> list[str]:
+def industries_from_scores(scores: dict[str, float]) -> list[str]:
     """The industries of the scores: 不限行业 first when the policy is for enterprises in general;
     none when it targets no enterprises (a school closure, advice to the public). An industry with
     ``dominant_ratio`` times the general evidence makes the document that industry's alone: the
@@ -286,6 +285,7 @@ def _industries(scores: dict[str, float]) -> list[str]:
     general_score = scores.get(general, 0.0)
     if not found:
         return [general] if general_score >= 1.0 else []
-    broad = general_score >= 1.0 or len(found) >= rules.raw.get("general_from", len(scores) + 1)
-    dominated = general_score * rules.raw.get("dominant_ratio", math.inf) <= scores[found[0]]
-    return ([general] if broad and not dominated else []) + found
+    dominant_ratio = rules.raw.get("dominant_ratio")
+    dominated = dominant_ratio is not None and general_score * dominant_ratio <= scores[found[0]]
+    many = len(found) >= rules.raw.get("general_from", len(scores) + 1)  # a package for many sectors
+    return ([general] if (general_score >= 1.0 and not dominated) or many else []) + found

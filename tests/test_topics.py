@@ -34,8 +34,8 @@ from pathlib import Path
 import pytest
 
 from helpers import shared
-from indexer.topics import (DEFAULT_SETTINGS, RuleSet, classify_industries, classify_topics, label_rule,
-                            length_factor, load_rules, score_labels)
+from indexer.topics import (DEFAULT_SETTINGS, RuleSet, classify_industries, classify_topics, industries_from_scores,
+                            label_rule, length_factor, load_rules, score_labels)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ncp_tag_sample.json"
 TOPICS = ["复工复产", "稳岗就业", "土地使用", "财税支持", "金融支持", "社会保险", "租金减免", "人才",
@@ -300,3 +300,19 @@ def test_a_school_closure_notice_is_about_prevention():
     text = ("根据疫情防控需要，全市中小学延期开学，具体开学时间另行通知。延期开学期间，"
             "各校组织开展线上教学，做到停课不停学；学生居家学习，不得返校。")
     assert "疫情防控" in classify_topics("关于中小学延期开学期间线上教学工作的通知", text)
+
+
+def test_a_package_for_many_sectors_is_general_even_when_one_leads():
+    # general_from: four industries with their own measures make a general policy, whatever
+    # dominant_ratio says of the general words (it weighs them, not the breadth)
+    scores = {"制造业": 4.0, "交通运输、仓储和邮政业": 1.1, "批发和零售业": 1.0, "住宿和餐饮业": 1.3, ALL: 0.2}
+    assert industries_from_scores(scores)[0] == ALL
+    assert industries_from_scores({"交通运输、仓储和邮政业": 4.2, ALL: 1.0}) == ["交通运输、仓储和邮政业"]
+
+
+def test_not_with_words_silence_strong_phrases_too():
+    settings = {**DEFAULT_SETTINGS}
+    rule = label_rule("防控", {"keywords": {"口罩": 1}, "strong": ["防控指引"], "not_with": ["免征"]}, settings)
+    rules = RuleSet(labels=(rule,), settings=settings, raw={})
+    assert score_labels("", "发布口罩防控指引。", rules)["防控"] >= 1.0
+    assert "防控" not in score_labels("", "对防控指引所列口罩免征增值税。", rules)
